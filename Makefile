@@ -1,0 +1,42 @@
+# envaudit — every target CI needs, runnable unchanged on a fresh machine with Python 3.11 and root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Venvs, wheels and images the tests build are cached here, outside the checkout, so reruns are fast.
+export ENVAUDIT_TEST_CACHE ?= $(HOME)/.cache/envaudit-tests
+
+.PHONY: install demo test lint bench clean lock
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "envaudit needs Python 3.11 or later; set PYTHON=")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Regenerate the test-environment lock after changing dependencies in pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^envaudit' > constraints.txt
+	rm -rf .lock-venv
+
+demo: install
+	bash fixtures/demo/run.sh
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check envaudit tests
+	$(BIN)/ruff format --check envaudit tests
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m tests.benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from envaudit.cli import main
+
+sys.exit(main())

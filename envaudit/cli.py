@@ -1,0 +1,131 @@
+"""Command line: parse, call one api verb, render, return the exit code. No policy lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+
+from envaudit import __version__, api, snapshot_io
+from envaudit.errors import EnvauditError, ExitCode
+
+
+class ScanFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="envaudit",
+        description="Environment reproducibility auditor: will this code behave the same over there?",
+    )
+    parser.add_argument("--version", action="version", version=f"envaudit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="snapshot one or more environments")
+    scan.add_argument("targets", nargs="*", default=["local"], metavar="TARGET",
+                      help="local (default), python:PATH, a venv folder, FILE.json, ...")
+    scan.add_argument("-o", "--output", type=Path, metavar="PATH",
+                      help="save the snapshot to PATH (a folder, one file per target, for several targets)")
+    scan.add_argument("--format", type=ScanFormat, choices=list(ScanFormat), default=ScanFormat.TEXT,
+                      help="report format on stdout (default: text)")
+    _add_target_options(scan)
+    return parser
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that scans targets shares, so the flags read the same everywhere."""
+    parser.add_argument("--project", type=Path, metavar="DIR",
+                        help="folder whose requirements*.txt / pyproject.toml declare the requirements "
+                             "(default: the current folder)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="read [tool.envaudit] from FILE instead of the project's pyproject.toml")
+    parser.add_argument("--jobs", type=_positive_int, default=api.DEFAULT_JOBS, metavar="N",
+                        help=f"targets scanned at once (default: {api.DEFAULT_JOBS})")
+    parser.add_argument("--timeout", type=_positive_float, default=api.DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"per-target time limit (default: {api.DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--env-include", action="append", default=None, metavar="GLOB",
+                        help="capture only variables matching GLOB (repeatable; default: all)")
+    parser.add_argument("--env-exclude", action="append", default=None, metavar="GLOB",
+                        help="do not capture variables matching GLOB (repeatable)")
+
+
+def _scan_options(args: argparse.Namespace) -> api.ScanOptions:
+    return api.scan_options(
+        project=args.project,
+        config_file=args.config,
+        env_include=args.env_include,
+        env_exclude=args.env_exclude,
+        timeout=args.timeout,
+        jobs=args.jobs,
+    )
+
+
+def _error(exc: EnvauditError) -> None:
+    print(f"error: {exc}", file=sys.stderr)
+    if exc.tip:
+        print(f"tip: {exc.tip}", file=sys.stderr)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    options = _scan_options(args)
+    results = api.scan(args.targets, options)
+    snapshots = [r.snapshot for r in results if r.snapshot is not None]
+    failures = [r.error for r in results if r.error is not None]
+    if args.output is not None and snapshots:
+        paths = api.output_paths([r.spec for r in results], args.output)
+        for result, path in zip(results, paths, strict=True):
+            if result.snapshot is not None:
+                snapshot_io.save(result.snapshot, path)
+                print(f"saved {result.spec.spelling} to {path}", file=sys.stderr)
+    match args.format:
+        case ScanFormat.JSON:
+            data = [snapshot_io.to_jsonable(s) for s in snapshots]
+            json.dump(data[0] if len(results) == 1 and data else data, sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        case ScanFormat.TEXT:
+            from rich.console import Console  # imported here: the JSON path stays fast to start
+
+            from envaudit.report import scan_text
+
+            scan_text.render_many(snapshots, Console(highlight=False))
+    for failure in failures:
+        _error(failure)
+    return max((int(f.exit_code) for f in failures), default=int(ExitCode.OK))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        match args.command:
+            case "scan":
+                return _cmd_scan(args)
+        parser.error(f"unknown command {args.command}")
+    except EnvauditError as exc:
+        _error(exc)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    return int(ExitCode.OK)

@@ -1,0 +1,201 @@
+"""Environment variables: capture, classify as relevant, and redact secrets before anything is stored.
+
+Secrets are detected by name and by value. A redacted variable keeps a *keyed* fingerprint
+(HMAC-SHA256 with a per-user or per-team key, see ``FingerprintKey``) so a diff can still say
+"same" or "changed". Without the key, a fingerprint cannot be checked against guesses, so even a
+short secret cannot be recovered from a snapshot by trying candidates.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import hmac
+import math
+import os
+import re
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from envaudit.model import EnvVar
+
+KEY_ENV_VAR = "ENVAUDIT_FINGERPRINT_KEY"
+
+# Name parts (split on anything not a letter or digit) that mark a secret.
+SECRET_NAME_PARTS = frozenset(
+    {
+        "TOKEN", "SECRET", "SECRETS", "PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "KEY", "APIKEY",
+        "CREDENTIAL", "CREDENTIALS", "CREDS", "AUTH", "PRIVATE", "SESSION", "COOKIE", "SIGNATURE",
+        "DSN", "SAS", "PAT", "JWT", "BEARER",
+    }
+)
+# Suffixes glued to other words, e.g. GHTOKEN, DBPASSWORD, OPENAI_APIKEY.
+SECRET_NAME_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "ACCESSKEY")
+# Names that look secret-ish but are well known not to be.
+NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT", "XAUTHORITY"})
+
+URL_WITH_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<password>[^/\s@]+)(?=@)")
+TOKEN_PREFIXES = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "xoxb-", "xoxp-", "xoxa-",
+    "xoxs-", "xapp-", "sk-", "sk_live_", "sk_test_", "rk_live_", "AKIA", "ASIA", "AIza", "hf_", "npm_",
+    "pypi-", "dop_v1_", "shpat_", "SG.", "eyJ", "-----BEGIN",
+)
+HIGH_ENTROPY_MIN_LENGTH = 20
+HIGH_ENTROPY_BITS_PER_CHAR = 3.5
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.]+$")
+
+# Variables that change how Python code behaves, so a difference in them matters to a diff.
+RELEVANT_EXACT = frozenset(
+    {"LD_LIBRARY_PATH", "LD_PRELOAD", "DYLD_LIBRARY_PATH", "TZ", "LANG", "LANGUAGE", "CUDA_VISIBLE_DEVICES"}
+)
+RELEVANT_PREFIXES = ("PYTHON", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_", "VECLIB_", "BLIS_", "LC_", "PIP_")
+
+# Shell bookkeeping that differs on every login and would only add noise to a diff.
+DEFAULT_EXCLUDE = ("_", "SHLVL", "PWD", "OLDPWD", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "XDG_SESSION_ID",
+                   "TERM_SESSION_ID", "WINDOWID", "COLUMNS", "LINES")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvPolicy:
+    """Which variables are captured (glob patterns on names) and which are always or never redacted."""
+
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    redact: tuple[str, ...] = ()  # always redact these names (globs)
+    allow: tuple[str, ...] = ()  # never redact these names by name or value (globs); use with care
+
+    def captures(self, name: str) -> bool:
+        return _matches(name, self.include) and not _matches(name, self.exclude)
+
+
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintKey:
+    """The HMAC key for secret fingerprints.
+
+    Taken from ``$ENVAUDIT_FINGERPRINT_KEY`` (share it across a team's CI to compare snapshots made on
+    different machines), else from ``$XDG_CONFIG_HOME/envaudit/fingerprint-key`` (created with 32
+    random bytes, mode 0600, on first use). If neither can be had, a random key for this run only.
+    """
+
+    secret: bytes
+    key_id: str
+
+    @classmethod
+    def from_bytes(cls, secret: bytes) -> FingerprintKey:
+        key_id = hmac.new(secret, b"envaudit fingerprint key id", hashlib.sha256).hexdigest()[:12]
+        return cls(secret=secret, key_id=key_id)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> FingerprintKey:
+        environ = os.environ if environ is None else environ
+        shared = environ.get(KEY_ENV_VAR)
+        if shared:
+            return cls.from_bytes(hashlib.sha256(shared.encode()).digest())
+        config_home = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        path = config_home / "envaudit" / "fingerprint-key"
+        try:
+            return cls.from_bytes(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return cls._ephemeral()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+            return cls.from_bytes(path.read_bytes())
+        except FileExistsError:  # another envaudit process created it first
+            return cls.from_bytes(path.read_bytes())
+        except OSError:
+            return cls._ephemeral()
+
+    @classmethod
+    def _ephemeral(cls) -> FingerprintKey:
+        key = cls.from_bytes(secrets.token_bytes(32))
+        return cls(secret=key.secret, key_id="ephemeral-" + key.key_id)
+
+    def fingerprint(self, name: str, value: str) -> str:
+        digest = hmac.new(self.secret, f"{name}\0{value}".encode(), hashlib.sha256).hexdigest()
+        return "hmac-sha256:" + digest[:16]
+
+
+def is_relevant(name: str) -> bool:
+    return name in RELEVANT_EXACT or name.startswith(RELEVANT_PREFIXES)
+
+
+def secret_by_name(name: str) -> bool:
+    upper = name.upper()
+    if upper in NOT_SECRET_NAMES:
+        return False
+    parts = [p for p in re.split(r"[^A-Z0-9]+", upper) if p]
+    return any(p in SECRET_NAME_PARTS or p.endswith(SECRET_NAME_SUFFIXES) for p in parts)
+
+
+def shannon_bits_per_char(text: str) -> float:
+    counts = Counter(text)
+    total = len(text)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def _looks_like_token(piece: str) -> bool:
+    if len(piece) < HIGH_ENTROPY_MIN_LENGTH or not _TOKEN_CHARS.match(piece):
+        return False
+    if piece.startswith(("/", ".", "~")):
+        return False  # a path, not a token
+    has_digit = any(c.isdigit() for c in piece)
+    has_alpha = any(c.isalpha() for c in piece)
+    return has_digit and has_alpha and shannon_bits_per_char(piece) >= HIGH_ENTROPY_BITS_PER_CHAR
+
+
+def secret_by_value(value: str) -> str | None:
+    """Why ``value`` looks like a secret, or None."""
+    if URL_WITH_PASSWORD.search(value):
+        return "url-password"
+    for piece in re.split(r"[\s:,;]+", value):
+        if piece.startswith(TOKEN_PREFIXES) and len(piece) >= 8:
+            return "token-prefix"
+    for piece in re.split(r"[\s,;]+", value):
+        if _looks_like_token(piece):
+            return "high-entropy"
+    return None
+
+
+def redact_one(name: str, value: str, key: FingerprintKey, policy: EnvPolicy) -> EnvVar:
+    relevant = is_relevant(name)
+    if _matches(name, policy.allow):
+        return EnvVar(name=name, value=value, redacted=False, relevant=relevant)
+    if _matches(name, policy.redact):
+        reason: str | None = "configured"
+    elif secret_by_name(name):
+        reason = "name"
+    else:
+        reason = secret_by_value(value)
+    if reason is None:
+        return EnvVar(name=name, value=value, redacted=False, relevant=relevant)
+    shown = None
+    if reason == "url-password" and secret_by_value(URL_WITH_PASSWORD.sub(r"\g<head>", value)) is None:
+        # Keep the URL readable (host, user, path) with only the password masked.
+        shown = URL_WITH_PASSWORD.sub(r"\g<head>****", value)
+    return EnvVar(
+        name=name,
+        value=shown,
+        redacted=True,
+        relevant=relevant,
+        fingerprint=key.fingerprint(name, value),
+        reason=reason,
+    )
+
+
+def capture(environ: Mapping[str, str], key: FingerprintKey, policy: EnvPolicy) -> tuple[EnvVar, ...]:
+    """Redacted, sorted variables from a raw environment mapping. Clear secrets never leave here."""
+    return tuple(
+        redact_one(name, value, key, policy) for name, value in sorted(environ.items()) if policy.captures(name)
+    )

@@ -1,0 +1,46 @@
+"""One exception family. ``str(error)`` is the sentence the user reads; the CLI catches it once."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    UNREACHABLE = 3
+
+
+class EnvauditError(Exception):
+    """Base of every error envaudit reports to a user instead of a traceback."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, *, tip: str | None = None) -> None:
+        super().__init__(message)
+        self.tip = tip
+
+
+class UsageError(EnvauditError):
+    """The command line itself is wrong (unknown target spelling, incompatible flags)."""
+
+
+class InputError(EnvauditError):
+    """A file the user gave us is malformed: snapshot, requirements file, config, archive."""
+
+    def __init__(self, path: str, problem: str, *, tip: str | None = None) -> None:
+        super().__init__(f"{path}: {problem}", tip=tip)
+        self.path = path
+        self.problem = problem
+
+
+class TargetError(EnvauditError):
+    """A target could not be reached or scanned; other targets still report."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+    def __init__(self, target: str, problem: str, *, tip: str | None = None) -> None:
+        super().__init__(f"{target}: {problem}", tip=tip)
+        self.target = target
+        self.problem = problem

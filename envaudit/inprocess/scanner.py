@@ -1,0 +1,290 @@
+"""The in-target scanner: collects raw facts about the interpreter that runs it.
+
+Runs as ``python -I - OPTIONS_JSON`` with this file on stdin, inside local venvs, containers and SSH
+hosts alike. Constraints, because it runs in environments we do not control:
+- standard library only, and Python 3.8 syntax and APIs (no walrus-free guarantees needed, but no
+  ``match``, no ``str.removeprefix``, no PEP 604 unions at runtime);
+- never crash on one bad file: every problem becomes an entry in ``issues`` and the scan goes on;
+- read only metadata headers, never long descriptions (speed on environments with hundreds of dists).
+Classification (origins, shadowing, redaction) happens on the envaudit side, where it can be typed
+and tested; this script reports what it finds as plainly as it can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
+
+
+def read_headers(path: str) -> List[Tuple[str, str]]:
+    """Header fields of an RFC 822 style metadata file, stopping at the blank line before the body.
+
+    Folded continuation lines (starting with a space or tab) are joined to the field before them.
+    Raises ValueError for a line that is neither a field nor a continuation, and
+    UnicodeDecodeError for bytes that are not UTF-8.
+    """
+    headers = []  # type: List[Tuple[str, str]]
+    with open(path, "r", encoding="utf-8", newline=None) as fh:
+        for lineno, line in enumerate(fh, 1):
+            stripped = line.rstrip("\r\n")
+            if not stripped:
+                break  # end of the header block; the body is a description we do not need
+            if stripped[0] in " \t":
+                if not headers:
+                    raise ValueError("line %d: continuation line before any field" % lineno)
+                name, value = headers[-1]
+                headers[-1] = (name, value + " " + stripped.strip())
+                continue
+            name, sep, value = stripped.partition(":")
+            if not sep or not name.strip():
+                raise ValueError("line %d: not a 'Field: value' line: %r" % (lineno, stripped[:80]))
+            headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def egg_requires_to_requires_dist(text: str) -> List[str]:
+    """Convert an egg-info ``requires.txt`` into Requires-Dist strings.
+
+    Sections look like ``[extra]``, ``[:marker]`` or ``[extra:marker]``.
+    """
+    out = []  # type: List[str]
+    extra = ""
+    marker = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            extra, _, marker = section.partition(":")
+            extra = extra.strip()
+            marker = marker.strip()
+            continue
+        conditions = []
+        if marker:
+            conditions.append("(%s)" % marker if extra else marker)
+        if extra:
+            conditions.append('extra == "%s"' % extra)
+        out.append(line + ("; " + " and ".join(conditions) if conditions else ""))
+    return out
+
+
+def _read_small(path: str) -> Optional[str]:
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            return fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _name_version_from_filename(filename: str) -> Tuple[str, str]:
+    stem = filename.rsplit(".", 1)[0]
+    name, _, rest = stem.partition("-")
+    version = rest.split("-", 1)[0] if rest else ""
+    return name, version
+
+
+def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """One distribution from a ``.dist-info`` or ``.egg-info`` entry (or an ``EGG-INFO`` folder)."""
+    meta_dir = os.path.join(location, filename)
+    lower = filename.lower()
+    if lower.endswith(".dist-info"):
+        fmt = "dist-info"
+        meta_file = os.path.join(meta_dir, "METADATA")
+        is_dir = True
+    else:
+        fmt = "egg-info"
+        is_dir = os.path.isdir(meta_dir)
+        meta_file = os.path.join(meta_dir, "PKG-INFO") if is_dir else meta_dir
+
+    fields = {}  # type: Dict[str, List[str]]
+    try:
+        for key, value in read_headers(meta_file):
+            key = key.lower()
+            if key in WANTED_HEADERS:
+                fields.setdefault(key, []).append(value)
+    except FileNotFoundError:
+        issues.append({"code": "missing-metadata", "path": meta_file,
+                       "message": "metadata file is missing"})
+    except UnicodeDecodeError as exc:
+        issues.append({"code": "corrupt-metadata", "path": meta_file,
+                       "message": "metadata is not UTF-8 (byte %d)" % exc.start})
+    except ValueError as exc:
+        issues.append({"code": "corrupt-metadata", "path": meta_file, "message": str(exc)})
+    except OSError as exc:
+        issues.append({"code": "unreadable-metadata", "path": meta_file,
+                       "message": exc.strerror or str(exc)})
+
+    name = (fields.get("name") or [""])[0]
+    version = (fields.get("version") or [""])[0]
+    if not name or not version:
+        fallback_name, fallback_version = _name_version_from_filename(filename)
+        if fields:
+            missing = "Name" if not name else "Version"
+            issues.append({"code": "incomplete-metadata", "path": meta_file,
+                           "message": "metadata has no %s field" % missing})
+        name = name or fallback_name
+        version = version or fallback_version
+    if not name:
+        return None
+
+    requires_dist = fields.get("requires-dist", [])
+    installer = None
+    direct_url = None
+    if is_dir:
+        installer_text = _read_small(os.path.join(meta_dir, "INSTALLER"))
+        installer = installer_text.strip() or None if installer_text else None
+        if fmt == "dist-info":
+            direct_url_text = _read_small(os.path.join(meta_dir, "direct_url.json"))
+            if direct_url_text is not None:
+                try:
+                    direct_url = json.loads(direct_url_text)
+                except ValueError as exc:
+                    issues.append({"code": "corrupt-direct-url",
+                                   "path": os.path.join(meta_dir, "direct_url.json"),
+                                   "message": "not valid JSON: %s" % exc})
+        elif not requires_dist:
+            requires_text = _read_small(os.path.join(meta_dir, "requires.txt"))
+            if requires_text:
+                requires_dist = egg_requires_to_requires_dist(requires_text)
+
+    return {
+        "name": name,
+        "version": version,
+        "location": location,
+        "metadata_path": meta_dir,
+        "metadata_format": fmt,
+        "installer": installer,
+        "direct_url": direct_url,
+        "requires_dist": requires_dist,
+        "requires_python": (fields.get("requires-python") or [None])[0],
+    }
+
+
+def scan_distributions(paths: List[str], issues: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """Every distribution on ``paths``, in path order then file name order; and legacy editable targets."""
+    dists = []  # type: List[Dict[str, Any]]
+    editable_locations = []  # type: List[str]
+    seen = set()
+    for entry in paths:
+        if not entry:
+            continue
+        real = os.path.realpath(entry)
+        if real in seen or not os.path.isdir(entry):
+            continue  # zip files on sys.path hold the stdlib, not distributions
+        seen.add(real)
+        try:
+            names = sorted(os.listdir(entry))
+        except OSError as exc:
+            issues.append({"code": "unreadable-path", "path": entry, "message": exc.strerror or str(exc)})
+            continue
+        for filename in names:
+            lower = filename.lower()
+            if lower.endswith(".dist-info") or lower.endswith(".egg-info"):
+                dist = read_distribution(entry, filename, issues)
+                if dist is not None:
+                    dists.append(dist)
+            elif lower.endswith(".egg-link"):
+                # ``setup.py develop`` leaves NAME.egg-link naming the source folder.
+                text = _read_small(os.path.join(entry, filename)) or ""
+                first = text.splitlines()[0].strip() if text.strip() else ""
+                if first:
+                    editable_locations.append(os.path.normpath(os.path.join(entry, first)))
+        if entry.lower().endswith(".egg") and os.path.isdir(os.path.join(entry, "EGG-INFO")):
+            dist = read_distribution(entry, "EGG-INFO", issues)
+            if dist is not None:
+                dists.append(dist)
+    return dists, editable_locations
+
+
+def _version_string(info: Any) -> str:
+    version = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        version += info.releaselevel[0] + str(info.serial)
+    return version
+
+
+def marker_environment() -> Dict[str, str]:
+    """The PEP 508 marker environment, computed as ``packaging.markers.default_environment`` does."""
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": _version_string(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+
+
+def libc() -> Tuple[str, str]:
+    try:
+        # Instant on glibc, unlike platform.libc_ver() which greps the interpreter binary.
+        value = os.confstr("CS_GNU_LIBC_VERSION")  # e.g. "glibc 2.36"
+    except (AttributeError, ValueError, OSError):
+        value = None
+    if value:
+        name, _, version = value.partition(" ")
+        return name, version
+    for folder in ("/lib", "/usr/lib", "/lib64"):
+        try:
+            for filename in os.listdir(folder):
+                if filename.startswith("ld-musl-"):
+                    return "musl", ""
+        except OSError:
+            continue
+    name, version = platform.libc_ver()
+    return name or "", version or ""
+
+
+def interpreter() -> Dict[str, Any]:
+    base_prefix = getattr(sys, "base_prefix", None) or getattr(sys, "real_prefix", sys.prefix)
+    libc_name, libc_version = libc()
+    return {
+        "executable": sys.executable,
+        "resolved_executable": os.path.realpath(sys.executable) if sys.executable else "",
+        "version": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "prefix": sys.prefix,
+        "base_prefix": base_prefix,
+        "is_venv": sys.prefix != base_prefix,
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
+        "libc": libc_name,
+        "libc_version": libc_version,
+        "markers": marker_environment(),
+        "sys_path": [p for p in sys.path if p],
+    }
+
+
+def main(argv: List[str]) -> int:
+    options = json.loads(argv[1]) if len(argv) > 1 else {}
+    issues = []  # type: List[Dict[str, Any]]
+    facts = interpreter()
+    dists, editable_locations = scan_distributions(facts["sys_path"], issues)
+    result = {
+        "scanner_protocol": 1,
+        "interpreter": facts,
+        "distributions": dists,
+        "editable_locations": editable_locations,
+        "issues": issues,
+        "environ": dict(os.environ) if options.get("environ") else None,
+    }
+    out = json.dumps(result, ensure_ascii=True)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,166 @@
+"""The snapshot and its parts: frozen, slotted dataclasses holding only tuples and scalars.
+
+Everything left of the snapshot produces one; everything right of it is a pure function of snapshots.
+Field order here is the key order of the JSON form (see ``snapshot_io``), so keep it deliberate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SCHEMA_VERSION = 1
+
+# A string-to-string mapping kept as sorted pairs so the model stays hashable and immutable.
+# ``snapshot_io`` renders it as a JSON object.
+StrPairs = tuple[tuple[str, str], ...]
+
+
+class OriginKind(StrEnum):
+    """Where a distribution came from, as recorded by its installer (PEP 610 direct_url.json)."""
+
+    INDEX = "index"  # no direct_url.json: an index or a plain wheel/sdist from a resolver
+    EDITABLE = "editable"
+    VCS = "vcs"
+    LOCAL = "local"  # a local directory, installed non-editable
+    ARCHIVE = "archive"  # a wheel or sdist given by URL or path
+    UNKNOWN = "unknown"  # no installer record at all (distro packages, hand-copied metadata)
+
+
+class MetadataFormat(StrEnum):
+    DIST_INFO = "dist-info"
+    EGG_INFO = "egg-info"
+
+
+class PinKind(StrEnum):
+    PINNED = "pinned"
+    BOUNDED = "bounded"
+    LOWER_BOUND_ONLY = "lower-bound-only"
+    UNPINNED = "unpinned"
+    URL = "url"
+
+
+class RequirementKind(StrEnum):
+    REQUIREMENT = "requirement"
+    CONSTRAINT = "constraint"
+
+
+class RequirementStatus(StrEnum):
+    SATISFIED = "satisfied"
+    WRONG_VERSION = "wrong-version"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not-applicable"  # its marker is false in this environment
+    UNKNOWN = "unknown"  # e.g. the installed version is not a valid PEP 440 version
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    envaudit_version: str
+    target: str  # as the user spelled it
+    target_kind: str
+    scanned_at: str  # ISO 8601, UTC
+    scanned_on: str  # host name of the machine that ran envaudit
+    fingerprint_key_id: str  # which key made the secret fingerprints; only equal ids compare
+    project: str | None = None  # folder the declared requirements were read from
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreter:
+    requested: str  # what the target asked to run; may be a shim
+    executable: str  # sys.executable of the running interpreter
+    resolved_executable: str  # with symlinks resolved
+    version: str
+    implementation: str
+    prefix: str
+    base_prefix: str
+    is_venv: bool
+    os: str
+    os_release: str
+    machine: str
+    libc: str
+    libc_version: str
+    markers: StrPairs
+    sys_path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    kind: OriginKind
+    url: str | None = None
+    vcs: str | None = None
+    commit: str | None = None
+    requested_revision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    name: str
+    version: str
+    canonical_name: str
+    location: str  # the sys.path folder it lives in
+    metadata_path: str
+    metadata_format: MetadataFormat
+    installer: str | None
+    origin: Origin
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    shadowed_by: str | None = None  # set only in Snapshot.shadowed: the location that wins
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: str | None  # None when redacted; a URL keeps its shape with the password masked
+    redacted: bool
+    relevant: bool  # changes how Python code behaves (PYTHONPATH, thread counts, locale, ...)
+    fingerprint: str | None = None  # keyed hash of the clear value, only for redacted variables
+    reason: str | None = None  # why it was redacted
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A declared requirement, and how the scanned environment stands against it."""
+
+    name: str
+    canonical_name: str
+    text: str  # the requirement as written, without comments or options
+    source: str  # the file it was declared in
+    line: int | None
+    kind: RequirementKind
+    group: str | None  # e.g. "dependencies", "optional:dev", "group:test"
+    pin: PinKind
+    specifier: str = ""
+    extras: tuple[str, ...] = ()
+    marker: str | None = None
+    url: str | None = None
+    editable: bool = False
+    hashes: tuple[str, ...] = ()
+    status: RequirementStatus = RequirementStatus.UNKNOWN
+    installed_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Something that went wrong while scanning, kept as data: the scan goes on."""
+
+    code: str
+    message: str
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    schema_version: int
+    provenance: Provenance
+    interpreter: Interpreter
+    distributions: tuple[Distribution, ...]
+    shadowed: tuple[Distribution, ...] = ()
+    environment: tuple[EnvVar, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    issues: tuple[Issue, ...] = field(default=())
+
+    def distribution(self, canonical_name: str) -> Distribution | None:
+        for dist in self.distributions:
+            if dist.canonical_name == canonical_name:
+                return dist
+        return None

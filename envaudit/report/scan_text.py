@@ -1,0 +1,110 @@
+"""The human-readable report of ``envaudit scan``: what was scanned and what deserves a look."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from envaudit.model import PinKind, RequirementStatus, Snapshot
+
+LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
+UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
+
+
+def _interpreter_line(snapshot: Snapshot) -> str:
+    i = snapshot.interpreter
+    libc = f" · {i.libc} {i.libc_version}".rstrip() if i.libc else ""
+    venv = " · venv" if i.is_venv else ""
+    return f"{i.implementation} {i.version} · {i.os} {i.machine}{libc}{venv}"
+
+
+def render(snapshot: Snapshot, console: Console) -> None:
+    p, i = snapshot.provenance, snapshot.interpreter
+    console.print(Text(f"envaudit scan · {p.target}", style="bold"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("interpreter", i.executable + (f" → {i.resolved_executable}" if i.resolved_executable != i.executable else ""))
+    if i.requested and i.requested != i.executable:
+        grid.add_row("requested", i.requested)
+    grid.add_row("python", _interpreter_line(snapshot))
+    grid.add_row("prefix", i.prefix + (f" (base {i.base_prefix})" if i.is_venv else ""))
+    shadowed = f" ({len(snapshot.shadowed)} shadowed copies)" if snapshot.shadowed else ""
+    grid.add_row("distributions", f"{len(snapshot.distributions)}{shadowed}")
+    origins = Counter(d.origin.kind.value for d in snapshot.distributions)
+    grid.add_row("origins", ", ".join(f"{n} {k}" for k, n in sorted(origins.items())) or "-")
+    console.print(grid)
+
+    _requirements(snapshot, console)
+    _environment(snapshot, console)
+    if snapshot.shadowed:
+        console.print(Text("shadowed copies (hidden behind an earlier sys.path entry)", style="bold"))
+        for d in snapshot.shadowed:
+            console.print(f"  {d.name} {d.version} in {d.location}, hidden by {d.shadowed_by}")
+    if snapshot.issues:
+        console.print(Text(f"issues ({len(snapshot.issues)})", style="bold yellow"))
+        for issue in snapshot.issues:
+            where = f" {issue.path}:" if issue.path else ""
+            console.print(f"  [{issue.code}]{where} {issue.message}", markup=False)
+    console.print(Text(summary(snapshot), style="bold"))
+
+
+def _requirements(snapshot: Snapshot, console: Console) -> None:
+    reqs = snapshot.requirements
+    if not reqs:
+        return
+    pins = Counter(r.pin.value for r in reqs)
+    console.print(
+        Text(f"declared requirements ({len(reqs)}: " + ", ".join(f"{n} {k}" for k, n in sorted(pins.items())) + ")",
+             style="bold")
+    )
+    notable = [r for r in reqs if r.pin in LOOSE or r.status in UNSATISFIED]
+    if not notable:
+        console.print("  all pinned or bounded, and all satisfied")
+        return
+    table = Table(box=None, padding=(0, 1), show_edge=False)
+    for column in ("requirement", "pin", "status", "installed", "declared in"):
+        table.add_column(column, overflow="fold")
+    for r in notable:
+        style = "red" if r.status in UNSATISFIED else ""
+        where = f"{r.source}:{r.line}" if r.line else r.source
+        table.add_row(r.text, r.pin.value, Text(r.status.value, style=style), r.installed_version or "-", where)
+    console.print(table)
+
+
+def _environment(snapshot: Snapshot, console: Console) -> None:
+    env = snapshot.environment
+    if not env:
+        return
+    redacted = [v for v in env if v.redacted]
+    relevant = [v for v in env if v.relevant]
+    console.print(Text(f"environment ({len(env)} variables, {len(relevant)} relevant, {len(redacted)} redacted)",
+                       style="bold"))
+    for var in relevant:
+        shown = var.value if not var.redacted else f"<redacted {var.fingerprint}>"
+        console.print(f"  {var.name}={shown}", markup=False, highlight=False)
+    if redacted:
+        console.print("  redacted: " + ", ".join(f"{v.name} ({v.reason})" for v in redacted), markup=False)
+
+
+def summary(snapshot: Snapshot) -> str:
+    reqs = snapshot.requirements
+    loose = sum(r.pin in LOOSE for r in reqs)
+    bad = sum(r.status in UNSATISFIED for r in reqs)
+    parts = [f"{len(snapshot.distributions)} distributions"]
+    if reqs:
+        parts.append(f"{len(reqs)} requirements ({loose} loose, {bad} unsatisfied)")
+    parts.append(f"{sum(v.redacted for v in snapshot.environment)} secrets redacted")
+    parts.append(f"{len(snapshot.issues)} issues")
+    return "summary: " + ", ".join(parts)
+
+
+def render_many(snapshots: Sequence[Snapshot], console: Console) -> None:
+    for n, snapshot in enumerate(snapshots):
+        if n:
+            console.print()
+        render(snapshot, console)

@@ -1,0 +1,470 @@
+"""Declared requirements: read from requirements*.txt and pyproject.toml, classified, and checked.
+
+Parsing uses ``packaging``; this module only handles the file formats around it (pip's requirements
+file syntax: continuations, comments, options, includes; PEP 621 / PEP 735 tables). Every problem
+in a file is collected and reported at once, each as FILE:LINE.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PkgRequirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from envaudit.errors import InputError
+from envaudit.model import (
+    Distribution,
+    Issue,
+    PinKind,
+    Requirement,
+    RequirementKind,
+    RequirementStatus,
+)
+
+REQUIREMENTS_GLOBS = ("requirements*.txt", "requirements/*.txt")
+
+# pip options that may stand on a line of their own; they do not declare a requirement.
+_GLOBAL_OPTIONS = frozenset(
+    {
+        "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links", "--pre",
+        "--trusted-host", "--prefer-binary", "--require-hashes", "--only-binary", "--no-binary",
+        "--use-feature", "--config-settings", "--global-option", "--hash",
+    }
+)
+_INCLUDE_OPTIONS = {
+    "-r": RequirementKind.REQUIREMENT,
+    "--requirement": RequirementKind.REQUIREMENT,
+    "-c": RequirementKind.CONSTRAINT,
+    "--constraint": RequirementKind.CONSTRAINT,
+}
+_EDITABLE_OPTIONS = ("-e", "--editable")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_EGG_FRAGMENT = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    location: str  # FILE:LINE
+    message: str
+
+
+class RequirementsError(InputError):
+    """Every problem found in the declared requirements, reported at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first, *rest = problems
+        extra = "".join(f"\n{p.location}: {p.message}" for p in rest)
+        super().__init__(first.location, first.message + extra)
+        self.problems = problems
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+def classify(specifier: SpecifierSet, url: str | None) -> PinKind:
+    if url:
+        return PinKind.URL
+    specs = list(specifier)
+    if any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in specs):
+        return PinKind.PINNED
+    if any(s.operator in ("<", "<=", "~=") or (s.operator == "==" and s.version.endswith("*")) for s in specs):
+        return PinKind.BOUNDED
+    if any(s.operator in (">", ">=") for s in specs):
+        return PinKind.LOWER_BOUND_ONLY
+    return PinKind.UNPINNED
+
+
+# --- requirements files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalLine:
+    lineno: int  # first physical line
+    text: str  # comments stripped, continuations joined
+
+
+def logical_lines(text: str) -> list[LogicalLine]:
+    """pip's line rules: a trailing backslash continues a line; ``#`` after whitespace starts a comment."""
+    out: list[LogicalLine] = []
+    buffer: list[str] = []
+    start = 0
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not buffer:
+            start = lineno
+        line = _COMMENT.sub("", raw)
+        if line.endswith("\\"):
+            buffer.append(line[:-1])
+            continue
+        buffer.append(line)
+        joined = " ".join(part.strip() for part in buffer).strip()
+        buffer = []
+        if joined:
+            out.append(LogicalLine(start, joined))
+    if buffer:
+        joined = " ".join(part.strip() for part in buffer).strip()
+        if joined:
+            out.append(LogicalLine(start, joined))
+    return out
+
+
+def _split_options(line: str) -> tuple[str, list[str]]:
+    """Split ``REQ --opt ...`` into the requirement and its per-line options, as pip does."""
+    tokens = line.split(" ")
+    for i, token in enumerate(tokens):
+        if token.startswith("-") and i > 0:
+            return " ".join(tokens[:i]).strip(), [t for t in tokens[i:] if t]
+    return line, []
+
+
+def _option_value(tokens: list[str], i: int) -> tuple[str | None, int]:
+    token = tokens[i]
+    if "=" in token and token.startswith("--"):
+        return token.split("=", 1)[1], i + 1
+    if len(token) > 2 and not token.startswith("--"):  # -rfile
+        return token[2:], i + 1
+    if i + 1 < len(tokens):
+        return tokens[i + 1], i + 2
+    return None, i + 1
+
+
+def _hashes(options: list[str]) -> tuple[str, ...]:
+    hashes: list[str] = []
+    i = 0
+    while i < len(options):
+        if options[i].startswith("--hash"):
+            value, i = _option_value(options, i)
+            if value:
+                hashes.append(value)
+        else:
+            i += 1
+    return tuple(hashes)
+
+
+def _name_from_url(url: str, base: Path) -> str | None:
+    """The distribution a bare URL or path requirement names, where that can be told without fetching."""
+    egg = _EGG_FRAGMENT.search(url)
+    if egg:
+        return egg.group(1)
+    filename = url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return str(parse_wheel_filename(filename)[0])
+    except InvalidWheelFilename:
+        pass
+    try:
+        return str(parse_sdist_filename(filename)[0])
+    except InvalidSdistFilename:
+        pass
+    local = url[len("file://"):] if url.startswith("file://") else url
+    if not _URL_SCHEME.match(local):
+        project = (base / local / "pyproject.toml") if not Path(local).is_absolute() else Path(local) / "pyproject.toml"
+        try:
+            name = tomllib.loads(project.read_text(encoding="utf-8")).get("project", {}).get("name")
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return None
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _looks_like_url_or_path(text: str) -> bool:
+    return bool(_URL_SCHEME.match(text)) or text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip"))
+
+
+@dataclass
+class _Reader:
+    """Reads one requirements file and the files it includes, collecting problems as it goes."""
+
+    display_root: Path
+    problems: list[Problem]
+    requirements: list[Requirement]
+    issues: list[Issue]
+    visited: set[Path]
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.display_root))
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path, kind: RequirementKind, included_from: str | None) -> None:
+        resolved = path.resolve()
+        if resolved in self.visited:
+            return  # included twice, or an include cycle: each file is read once
+        self.visited.add(resolved)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            self.problems.append(Problem(included_from or str(path), f"requirements file not found: {path}"))
+            return
+        except OSError as exc:
+            self.problems.append(Problem(included_from or str(path), f"cannot read {path}: {exc.strerror}"))
+            return
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            lineno = raw[: exc.start].count(b"\n") + 1
+            self.problems.append(Problem(f"{self.display(path)}:{lineno}", "not UTF-8 text"))
+            return
+        for line in logical_lines(text):
+            self._line(path, line, kind)
+
+    def _line(self, path: Path, line: LogicalLine, kind: RequirementKind) -> None:
+        source = self.display(path)
+        where = f"{source}:{line.lineno}"
+        text = line.text
+        editable = False
+        if text.startswith("-"):
+            tokens = text.split()
+            option = tokens[0].split("=", 1)[0]
+            if option in _INCLUDE_OPTIONS or (option[:2] in ("-r", "-c") and len(option) > 2):
+                value, _ = _option_value(tokens, 0)
+                if not value:
+                    self.problems.append(Problem(where, f"{option} needs a file name"))
+                    return
+                include_kind = _INCLUDE_OPTIONS.get(option, _INCLUDE_OPTIONS.get(option[:2]))
+                assert include_kind is not None
+                # A constraint file stays a constraint file whatever it includes.
+                if kind is RequirementKind.CONSTRAINT:
+                    include_kind = RequirementKind.CONSTRAINT
+                self.read(path.parent / value, include_kind, where)
+                return
+            if option in _EDITABLE_OPTIONS:
+                value, _ = _option_value(tokens, 0)
+                if not value:
+                    self.problems.append(Problem(where, f"{option} needs a path or URL"))
+                    return
+                text = value
+                editable = True
+            elif option in _GLOBAL_OPTIONS:
+                return
+            else:
+                self.problems.append(Problem(where, f"unknown option {option!r}"))
+                return
+        requirement_text, options = _split_options(text)
+        hashes = _hashes(options)
+        if editable or (_looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]):
+            name = _name_from_url(requirement_text, path.parent)
+            if name is None:
+                self.issues.append(
+                    Issue(
+                        code="unnamed-requirement",
+                        message=f"cannot tell which distribution {requirement_text!r} installs; add #egg=NAME",
+                        path=where,
+                    )
+                )
+                return
+            self.requirements.append(
+                Requirement(
+                    name=name, canonical_name=canonicalize_name(name), text=requirement_text, source=source,
+                    line=line.lineno, kind=kind, group=None, pin=PinKind.URL, url=requirement_text,
+                    editable=editable, hashes=hashes,
+                )
+            )
+            return
+        parsed = _parse(requirement_text, where, self.problems)
+        if parsed is not None:
+            self.requirements.append(
+                _from_packaging(parsed, requirement_text, source, line.lineno, kind, None, hashes)
+            )
+
+
+def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | None:
+    try:
+        return PkgRequirement(text)
+    except InvalidRequirement as exc:
+        detail = str(exc).splitlines()[0]
+        problems.append(Problem(where, f"invalid requirement {text!r}: {detail}"))
+        return None
+
+
+def _from_packaging(
+    req: PkgRequirement,
+    text: str,
+    source: str,
+    line: int | None,
+    kind: RequirementKind,
+    group: str | None,
+    hashes: tuple[str, ...] = (),
+) -> Requirement:
+    return Requirement(
+        name=req.name,
+        canonical_name=canonicalize_name(req.name),
+        text=text,
+        source=source,
+        line=line,
+        kind=kind,
+        group=group,
+        pin=classify(req.specifier, req.url),
+        specifier=str(req.specifier),
+        extras=tuple(sorted(req.extras)),
+        marker=str(req.marker) if req.marker else None,
+        url=req.url,
+        hashes=hashes,
+    )
+
+
+# --- pyproject.toml ---------------------------------------------------------------------------
+
+
+def _locate(text: str, start: int, value: str) -> tuple[int | None, int]:
+    """Line of the first string literal equal to ``value`` at or after ``start``; and the new cursor."""
+    for quoted in (f'"{value}"', f"'{value}'"):
+        pos = text.find(quoted, start)
+        if pos >= 0:
+            return text.count("\n", 0, pos) + 1, pos + len(quoted)
+    return None, start
+
+
+def _table_offset(text: str, header: str) -> int:
+    match = re.search(rf"^\s*\[\s*{re.escape(header)}\s*\]", text, re.MULTILINE)
+    return match.end() if match else 0
+
+
+def _key_offset(text: str, start: int, key: str) -> int:
+    match = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE).search(text, start)
+    return match.end() if match else start
+
+
+def read_pyproject(path: Path, display: str) -> tuple[list[Requirement], list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [], [Problem(display, "not UTF-8 text")]
+    except OSError as exc:
+        return [], [Problem(display, f"cannot read: {exc.strerror}")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], [Problem(display, f"TOML syntax error: {exc}")]
+    requirements: list[Requirement] = []
+
+    def add(values: Any, group: str, where: str, offset: int) -> None:
+        if not isinstance(values, list):
+            problems.append(Problem(display, f"{where} must be an array of strings"))
+            return
+        cursor = offset
+        for value in values:
+            if isinstance(value, dict) and "include-group" in value:
+                continue  # PEP 735: the included group's entries are listed under that group
+            if not isinstance(value, str):
+                problems.append(Problem(display, f"{where} must be an array of strings, found {value!r}"))
+                continue
+            line, cursor = _locate(text, cursor, value)
+            loc = f"{display}:{line}" if line else display
+            parsed = _parse(value, loc, problems)
+            if parsed is not None:
+                requirements.append(
+                    _from_packaging(parsed, value, display, line, RequirementKind.REQUIREMENT, group)
+                )
+
+    project = data.get("project", {})
+    if isinstance(project, dict):
+        if "dependencies" in project:
+            start = _key_offset(text, _table_offset(text, "project"), "dependencies")
+            add(project["dependencies"], "dependencies", "project.dependencies", start)
+        optional = project.get("optional-dependencies", {})
+        if isinstance(optional, dict):
+            table = _table_offset(text, "project.optional-dependencies")
+            for extra, values in optional.items():
+                start = _key_offset(text, table, extra)
+                add(values, f"optional:{extra}", f"project.optional-dependencies.{extra}", start)
+    groups = data.get("dependency-groups", {})
+    if isinstance(groups, dict):
+        table = _table_offset(text, "dependency-groups")
+        for name, values in groups.items():
+            start = _key_offset(text, table, name)
+            add(values, f"group:{name}", f"dependency-groups.{name}", start)
+    return requirements, problems
+
+
+# --- the project ------------------------------------------------------------------------------
+
+
+def requirement_files(project: Path) -> list[Path]:
+    found: list[Path] = []
+    for pattern in REQUIREMENTS_GLOBS:
+        found.extend(sorted(p for p in project.glob(pattern) if p.is_file()))
+    return found
+
+
+def read_project(project: Path) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
+    """Every requirement declared in ``project``; raises RequirementsError listing all problems."""
+    root = project.resolve()
+    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited=set())
+    for path in requirement_files(project):
+        reader.read(path, RequirementKind.REQUIREMENT, None)
+    pyproject = project / "pyproject.toml"
+    if pyproject.is_file():
+        reqs, problems = read_pyproject(pyproject, reader.display(pyproject))
+        reader.requirements.extend(reqs)
+        reader.problems.extend(problems)
+    if reader.problems:
+        raise RequirementsError(reader.problems)
+    return tuple(reader.requirements), tuple(reader.issues)
+
+
+def has_declarations(project: Path) -> bool:
+    return (project / "pyproject.toml").is_file() or bool(requirement_files(project))
+
+
+# --- checking against an environment ----------------------------------------------------------
+
+
+def check(
+    requirement: Requirement,
+    installed: Mapping[str, Distribution],
+    markers: Mapping[str, str],
+) -> Requirement:
+    """``requirement`` with its status in the environment whose distributions and markers are given."""
+    if requirement.marker:
+        environment = dict(markers)
+        environment["extra"] = requirement.group.split(":", 1)[1] if requirement.group and ":" in requirement.group else ""
+        try:
+            applies = Marker(requirement.marker).evaluate(environment)
+        except (InvalidMarker, KeyError, ValueError):
+            applies = True
+        if not applies:
+            return replace(requirement, status=RequirementStatus.NOT_APPLICABLE, installed_version=None)
+    dist = installed.get(requirement.canonical_name)
+    if dist is None:
+        status = (
+            RequirementStatus.NOT_APPLICABLE
+            if requirement.kind is RequirementKind.CONSTRAINT
+            else RequirementStatus.MISSING
+        )
+        return replace(requirement, status=status, installed_version=None)
+    if requirement.pin is PinKind.URL or not requirement.specifier:
+        return replace(requirement, status=RequirementStatus.SATISFIED, installed_version=dist.version)
+    try:
+        version = Version(dist.version)
+    except InvalidVersion:
+        return replace(requirement, status=RequirementStatus.UNKNOWN, installed_version=dist.version)
+    ok = SpecifierSet(requirement.specifier).contains(version, prereleases=True)
+    status = RequirementStatus.SATISFIED if ok else RequirementStatus.WRONG_VERSION
+    return replace(requirement, status=status, installed_version=dist.version)
+
+
+def check_all(
+    requirements: Iterable[Requirement],
+    distributions: Iterable[Distribution],
+    markers: Mapping[str, str],
+) -> tuple[Requirement, ...]:
+    installed = {d.canonical_name: d for d in distributions}
+    return tuple(check(r, installed, markers) for r in requirements)

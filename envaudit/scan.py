@@ -1,0 +1,185 @@
+"""Turn what an in-target scanner reported into a Snapshot: origins, shadowing, redaction, checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from envaudit import __version__
+from envaudit.envvars import EnvPolicy, FingerprintKey, capture
+from envaudit.errors import TargetError
+from envaudit.model import (
+    SCHEMA_VERSION,
+    Distribution,
+    Interpreter,
+    Issue,
+    MetadataFormat,
+    Origin,
+    OriginKind,
+    Provenance,
+    Requirement,
+    Snapshot,
+)
+from envaudit.requirements import check_all
+
+SCANNER_SCRIPT = Path(__file__).parent / "inprocess" / "scanner.py"
+
+
+def scanner_script() -> str:
+    return SCANNER_SCRIPT.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """What every target's scan shares: declared requirements, redaction policy and key."""
+
+    key: FingerprintKey
+    env_policy: EnvPolicy
+    requirements: tuple[Requirement, ...] = ()
+    requirement_issues: tuple[Issue, ...] = ()
+    project: str | None = None
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def origin_of(direct_url: Any, installer: str | None, location: str, editable_locations: frozenset[str]) -> Origin:
+    """Classify where a distribution came from, from its PEP 610 record or the lack of one."""
+    if isinstance(direct_url, dict):
+        url = direct_url.get("url") if isinstance(direct_url.get("url"), str) else None
+        vcs_info = direct_url.get("vcs_info")
+        if isinstance(vcs_info, dict):
+            return Origin(
+                kind=OriginKind.VCS,
+                url=url,
+                vcs=_str_or_none(vcs_info.get("vcs")),
+                commit=_str_or_none(vcs_info.get("commit_id")),
+                requested_revision=_str_or_none(vcs_info.get("requested_revision")),
+            )
+        dir_info = direct_url.get("dir_info")
+        if isinstance(dir_info, dict):
+            kind = OriginKind.EDITABLE if dir_info.get("editable") is True else OriginKind.LOCAL
+            return Origin(kind=kind, url=url)
+        if "archive_info" in direct_url:
+            return Origin(kind=OriginKind.ARCHIVE, url=url)
+    if location in editable_locations:
+        return Origin(kind=OriginKind.EDITABLE)
+    return Origin(kind=OriginKind.INDEX if installer else OriginKind.UNKNOWN)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def split_shadowed(dists: Sequence[Distribution]) -> tuple[tuple[Distribution, ...], tuple[Distribution, ...]]:
+    """Active distributions (first on sys.path wins, as for import and pip) and the copies they hide."""
+    winners: dict[str, Distribution] = {}
+    active: list[Distribution] = []
+    shadowed: list[Distribution] = []
+    for dist in dists:
+        winner = winners.get(dist.canonical_name)
+        if winner is None:
+            winners[dist.canonical_name] = dist
+            active.append(dist)
+        else:
+            shadowed.append(_with_shadow(dist, winner.location))
+    return tuple(active), tuple(shadowed)
+
+
+def _with_shadow(dist: Distribution, location: str) -> Distribution:
+    return Distribution(
+        name=dist.name, version=dist.version, canonical_name=dist.canonical_name, location=dist.location,
+        metadata_path=dist.metadata_path, metadata_format=dist.metadata_format, installer=dist.installer,
+        origin=dist.origin, requires_dist=dist.requires_dist, requires_python=dist.requires_python,
+        shadowed_by=location,
+    )
+
+
+def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(stdout)
+    except json.JSONDecodeError:
+        snippet = stdout.strip()[:120] or "nothing"
+        raise TargetError(target, f"the scanner printed something other than JSON: {snippet!r}") from None
+    if not isinstance(raw, dict) or raw.get("scanner_protocol") != 1:
+        raise TargetError(target, "the scanner's output was not understood (protocol mismatch)")
+    return raw
+
+
+def build_snapshot(
+    raw: Mapping[str, Any],
+    *,
+    target: str,
+    target_kind: str,
+    requested: str,
+    environ: Mapping[str, str] | None,
+    context: ScanContext,
+) -> Snapshot:
+    """A snapshot from raw scanner facts. ``environ`` is the environment to record, before redaction."""
+    try:
+        facts = raw["interpreter"]
+        interpreter = Interpreter(
+            requested=requested,
+            executable=str(facts["executable"]),
+            resolved_executable=str(facts["resolved_executable"]),
+            version=str(facts["version"]),
+            implementation=str(facts["implementation"]),
+            prefix=str(facts["prefix"]),
+            base_prefix=str(facts["base_prefix"]),
+            is_venv=bool(facts["is_venv"]),
+            os=str(facts["os"]),
+            os_release=str(facts["os_release"]),
+            machine=str(facts["machine"]),
+            libc=str(facts["libc"]),
+            libc_version=str(facts["libc_version"]),
+            markers=tuple(sorted((str(k), str(v)) for k, v in facts["markers"].items())),
+            sys_path=tuple(str(p) for p in facts["sys_path"]),
+        )
+        editable = frozenset(str(p) for p in raw.get("editable_locations") or ())
+        dists = [
+            Distribution(
+                name=str(d["name"]),
+                version=str(d["version"]),
+                canonical_name=canonicalize_name(str(d["name"])),
+                location=str(d["location"]),
+                metadata_path=str(d["metadata_path"]),
+                metadata_format=MetadataFormat(d["metadata_format"]),
+                installer=d.get("installer"),
+                origin=origin_of(d.get("direct_url"), d.get("installer"), str(d["location"]), editable),
+                requires_dist=tuple(str(r) for r in d.get("requires_dist") or ()),
+                requires_python=d.get("requires_python"),
+            )
+            for d in raw["distributions"]
+        ]
+        issues = [Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise TargetError(target, f"the scanner's output was not understood ({exc!r})") from None
+
+    active, shadowed = split_shadowed(dists)
+    issues.extend(context.requirement_issues)
+    return Snapshot(
+        schema_version=SCHEMA_VERSION,
+        provenance=Provenance(
+            envaudit_version=__version__,
+            target=target,
+            target_kind=target_kind,
+            scanned_at=now_utc(),
+            scanned_on=socket.gethostname(),
+            fingerprint_key_id=context.key.key_id,
+            project=context.project,
+        ),
+        interpreter=interpreter,
+        distributions=active,
+        shadowed=shadowed,
+        environment=capture(environ, context.key, context.env_policy) if environ is not None else (),
+        requirements=check_all(context.requirements, active, dict(interpreter.markers)),
+        issues=tuple(issues),
+    )

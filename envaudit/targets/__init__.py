@@ -1,0 +1,65 @@
+"""Targets say how to reach an environment. ``parse_target`` is the one place the grammar lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from envaudit.errors import UsageError
+
+GRAMMAR_TIP = (
+    "targets are: local, python:PATH, a path to an interpreter or venv, FILE.json (a saved snapshot), "
+    "docker:IMAGE, docker-archive:FILE.tar, oci:DIR, oci-archive:FILE.tar, ssh://[user@]host[:port][/python]"
+)
+
+
+class TargetKind(StrEnum):
+    LOCAL = "local"
+    PYTHON = "python"
+    SNAPSHOT = "snapshot"
+    DOCKER = "docker"
+    DOCKER_ARCHIVE = "docker-archive"
+    OCI = "oci"
+    OCI_ARCHIVE = "oci-archive"
+    SSH = "ssh"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    spelling: str  # exactly as the user wrote it; used in reports and file names
+    kind: TargetKind
+    location: str  # interpreter path, snapshot file, image reference, archive path or ssh address
+
+
+_PREFIXES = (
+    ("python:", TargetKind.PYTHON),
+    ("docker-archive:", TargetKind.DOCKER_ARCHIVE),
+    ("oci-archive:", TargetKind.OCI_ARCHIVE),
+    ("oci:", TargetKind.OCI),
+    ("docker:", TargetKind.DOCKER),
+)
+
+
+def parse_target(spelling: str) -> TargetSpec:
+    text = spelling.strip()
+    if not text:
+        raise UsageError("empty target", tip=GRAMMAR_TIP)
+    if text == "local":
+        return TargetSpec(spelling, TargetKind.LOCAL, "")
+    if text.startswith("ssh://"):
+        if len(text) == len("ssh://"):
+            raise UsageError(f"target {spelling!r}: no host after ssh://", tip=GRAMMAR_TIP)
+        return TargetSpec(spelling, TargetKind.SSH, text)
+    for prefix, kind in _PREFIXES:
+        if text.startswith(prefix):
+            rest = text[len(prefix):]
+            if not rest:
+                raise UsageError(f"target {spelling!r}: nothing after {prefix!r}", tip=GRAMMAR_TIP)
+            return TargetSpec(spelling, kind, rest)
+    if text.endswith(".json"):
+        return TargetSpec(spelling, TargetKind.SNAPSHOT, text)
+    if os.sep in text or text.startswith(".") or Path(text).exists():
+        return TargetSpec(spelling, TargetKind.PYTHON, text)
+    raise UsageError(f"unknown target {spelling!r}", tip=GRAMMAR_TIP)

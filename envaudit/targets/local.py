@@ -1,0 +1,96 @@
+"""Local interpreters and venvs: run an in-target script with that interpreter, isolated."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from envaudit.errors import TargetError
+from envaudit.targets import TargetKind, TargetSpec
+
+# Passed through to the target because the interpreter may need them to start or to be found
+# (pyenv shims read PYENV_*; a Python built with a shared libpython may need LD_LIBRARY_PATH).
+# Everything else, PYTHONPATH, PYTHONHOME, VIRTUAL_ENV and friends above all, stays out.
+PASSTHROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
+PASSTHROUGH_PREFIXES = ("PYENV_", "ASDF_")
+
+
+def minimal_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if k in PASSTHROUGH or k.startswith(PASSTHROUGH_PREFIXES)}
+    env.setdefault("PATH", os.defpath)
+    env["LC_ALL"] = "C.UTF-8"
+    env["PYTHONIOENCODING"] = "utf-8"  # ignored under -I by CPython, kept for other implementations
+    return env
+
+
+def venv_interpreter(folder: Path) -> Path | None:
+    for candidate in ("bin/python3", "bin/python", "Scripts/python.exe"):
+        path = folder / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
+    """The interpreter a local or python: target names, as a path; raises TargetError if there is none."""
+    if spec.kind is TargetKind.LOCAL:
+        venv = environ.get("VIRTUAL_ENV")
+        if venv:
+            found = venv_interpreter(Path(venv))
+            if found is None:
+                raise TargetError(spec.spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
+            return str(found)
+        python3 = shutil.which("python3", path=environ.get("PATH"))
+        if python3 is None:
+            raise TargetError(spec.spelling, "no python3 on PATH", tip="name one with python:PATH")
+        return python3
+    path = Path(spec.location).expanduser()
+    if path.is_dir():
+        found = venv_interpreter(path)
+        if found is None:
+            raise TargetError(spec.spelling, f"{path} is a folder with no bin/python3 or bin/python in it")
+        return str(found)
+    if not path.exists():
+        raise TargetError(spec.spelling, f"no such interpreter: {path}")
+    if not os.access(path, os.X_OK):
+        raise TargetError(spec.spelling, f"{path} is not executable")
+    return str(path)
+
+
+def run_script(
+    interpreter: str,
+    script: str,
+    args: Sequence[str],
+    *,
+    target: str,
+    timeout: float,
+    environ: Mapping[str, str],
+) -> str:
+    """Run ``script`` with ``interpreter -I -`` and return its stdout; errors become TargetError."""
+    try:
+        proc = subprocess.run(
+            [interpreter, "-I", "-", *args],
+            input=script.encode(),
+            capture_output=True,
+            timeout=timeout,
+            env=minimal_environment(environ),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TargetError(target, f"timed out after {timeout:g}s", tip="raise it with --timeout") from None
+    except OSError as exc:
+        raise TargetError(target, f"cannot run {interpreter}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        raise TargetError(target, describe_failure(interpreter, proc.returncode, proc.stderr))
+    return proc.stdout.decode("utf-8", errors="replace")
+
+
+def describe_failure(interpreter: str, returncode: int, stderr: bytes) -> str:
+    lines = [ln for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    last = lines[-1].strip() if lines else "no error output"
+    if "SyntaxError" in last:
+        return f"{interpreter} could not run the scanner ({last}); envaudit scans Python 3.8 and later"
+    return f"{interpreter} exited with status {returncode}: {last}"

@@ -1,0 +1,97 @@
+"""The venvs the test suite uses, each named for what it exercises."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.support.venvs import FIXTURES, Recipe, Venv, build, cache_root, run
+
+# Small pure-Python wheels at fixed versions: the golden snapshot depends on exactly these.
+PINNED = ("six==1.16.0", "attrs==23.2.0", "idna==3.7", "iniconfig==2.0.0", "packaging==24.1")
+
+
+def _fresh_copy(source: Path, name: str) -> Path:
+    """A copy of a fixture project outside the checkout, so in-tree builds leave the repo clean."""
+    dest = cache_root() / "projects" / name
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(source, dest)
+    return dest
+
+
+def git_repo_of(project: str) -> tuple[Path, str]:
+    """A git repository holding a fixture project, with a deterministic commit id."""
+    repo = _fresh_copy(FIXTURES / "projects" / project, f"git-{project}")
+    identity = {
+        "GIT_AUTHOR_NAME": "envaudit tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+        "GIT_COMMITTER_NAME": "envaudit tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    }
+    run(["git", "init", "-q", "-b", "main", repo])
+    run(["git", "-C", repo, "add", "-A"])
+    run(["git", "-C", repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "fixture"], extra_env=identity)
+    commit = run(["git", "-C", repo, "rev-parse", "HEAD"]).stdout.strip()
+    return repo, commit
+
+
+def _install_editable(venv: Venv) -> None:
+    project = _fresh_copy(FIXTURES / "projects" / "editable_demo", "editable_demo")
+    venv.pip("install", "--quiet", "-e", str(project))
+
+
+def _install_vcs(venv: Venv) -> None:
+    repo, commit = git_repo_of("vcs_demo")
+    venv.pip("install", "--quiet", f"git+file://{repo}@{commit}")
+
+
+def _copy_metadata_fixtures(venv: Venv) -> None:
+    for item in (FIXTURES / "metadata").iterdir():
+        if item.name == "README.md":
+            continue
+        dest = venv.site_packages / item.name
+        if item.is_dir():
+            shutil.copytree(item, dest)
+        else:
+            shutil.copy2(item, dest)
+
+
+def _shadowing_copy(venv: Venv) -> None:
+    """six 1.15.0 in a folder a .pth file appends to sys.path, behind site-packages' six 1.16.0."""
+    extra = venv.path / "extra-site"
+    venv.pip("install", "--quiet", "--only-binary=:all:", "--target", str(extra), "six==1.15.0")
+    (venv.site_packages / "zz_extra.pth").write_text(f"{extra}\n")
+
+
+PINNED_VENV = Recipe(name="pinned", packages=PINNED)
+ORIGINS_VENV = Recipe(
+    name="origins",
+    packages=("six==1.16.0",),
+    with_pip=True,
+    steps=(
+        ("editable install of editable_demo", _install_editable),
+        ("git+file install of vcs_demo", _install_vcs),
+        ("six 1.15.0 shadowed via .pth", _shadowing_copy),
+    ),
+)
+BROKEN_METADATA_VENV = Recipe(
+    name="broken-metadata",
+    packages=("six==1.16.0",),
+    steps=(("fixtures/metadata copied into site-packages", _copy_metadata_fixtures),),
+)
+SYSTEM_SITE_VENV = Recipe(name="system-site", packages=("iniconfig==2.0.0",), with_pip=True, system_site_packages=True)
+
+
+def pinned() -> Venv:
+    return build(PINNED_VENV)
+
+
+def origins() -> Venv:
+    return build(ORIGINS_VENV)
+
+
+def broken_metadata() -> Venv:
+    return build(BROKEN_METADATA_VENV)
+
+
+def system_site() -> Venv:
+    return build(SYSTEM_SITE_VENV)
