@@ -99,8 +99,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     match args.format:
         case ScanFormat.JSON:
             data = [snapshot_io.to_jsonable(s) for s in snapshots]
-            json.dump(data[0] if len(results) == 1 and data else data, sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            if len(results) > 1 or data:  # one target that failed prints nothing, not an empty list
+                json.dump(data[0] if len(results) == 1 else data, sys.stdout, indent=2, ensure_ascii=False)
+                sys.stdout.write("\n")
         case ScanFormat.TEXT:
             from rich.console import Console  # imported here: the JSON path stays fast to start
 

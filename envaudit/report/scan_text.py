@@ -50,7 +50,7 @@ def render(snapshot: Snapshot, console: Console) -> None:
         for issue in snapshot.issues:
             where = f" {issue.path}:" if issue.path else ""
             console.print(f"  [{issue.code}]{where} {issue.message}", markup=False)
-    console.print(Text(summary(snapshot), style="bold"))
+    console.print(Text(summary(snapshot), style="bold"), soft_wrap=True)  # one line, for grep
 
 
 def _requirements(snapshot: Snapshot, console: Console) -> None:

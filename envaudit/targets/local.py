@@ -82,15 +82,18 @@ def run_script(
     except subprocess.TimeoutExpired:
         raise TargetError(target, f"timed out after {timeout:g}s", tip="raise it with --timeout") from None
     except OSError as exc:
-        raise TargetError(target, f"cannot run {interpreter}: {exc.strerror}") from None
+        raise TargetError(target, f"cannot run {interpreter}: {exc.strerror} (is it a Python interpreter?)") from None
     if proc.returncode != 0:
         raise TargetError(target, describe_failure(interpreter, proc.returncode, proc.stderr))
     return proc.stdout.decode("utf-8", errors="replace")
 
 
 def describe_failure(interpreter: str, returncode: int, stderr: bytes) -> str:
-    lines = [ln for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
-    last = lines[-1].strip() if lines else "no error output"
-    if "SyntaxError" in last:
-        return f"{interpreter} could not run the scanner ({last}); envaudit scans Python 3.8 and later"
-    return f"{interpreter} exited with status {returncode}: {last}"
+    lines = [ln.strip() for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    if not lines:
+        return f"{interpreter} exited with status {returncode} and no error output"
+    # A Python traceback ends with the exception; anything else (a shim, a loader) says it first.
+    said = lines[-1] if any(ln.startswith("Traceback") for ln in lines) else lines[0]
+    if "SyntaxError" in said:
+        return f"{interpreter} could not run the scanner ({said}); envaudit scans Python 3.8 and later"
+    return f"{interpreter} exited with status {returncode}: {said}"
