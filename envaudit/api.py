@@ -1,30 +1,42 @@
-"""Library verbs. Everything here takes parsed arguments and returns data; only the CLI prints."""
+"""Library verbs. Everything here takes parsed arguments and returns data; only the CLI prints.
+
+Start-up time matters (envaudit runs before every deploy, often many times in CI), so this module
+imports little at the top: local targets are launched first, and the heavier modules (the model,
+redaction, requirements) are imported while the targets' interpreters start up.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envaudit import snapshot_io
-from envaudit.envvars import EnvPolicy, FingerprintKey
 from envaudit.errors import EnvauditError, UsageError
-from envaudit.model import Snapshot
-from envaudit.requirements import check_all, has_declarations, read_project
-from envaudit.scan import ScanContext, build_snapshot, parse_scanner_output, scanner_script
 from envaudit.targets import TargetKind, TargetSpec, parse_target
-from envaudit.targets.local import resolve_interpreter, run_script
+from envaudit.targets.local import ScriptRun, resolve_interpreter
+
+if TYPE_CHECKING:
+    from envaudit.envvars import EnvPolicy
+    from envaudit.model import Issue, Requirement, Snapshot
+    from envaudit.scan import ScanContext
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 4
+LOCAL_KINDS = (TargetKind.LOCAL, TargetKind.PYTHON)
+REQUIREMENTS_GLOBS = (
+    "requirements*.txt",
+    "requirements/*.txt",
+)  # the same as requirements.REQUIREMENTS_GLOBS
 
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
     project: Path | None = None  # None: the current folder, if it declares anything
-    env_policy: EnvPolicy = EnvPolicy()
+    config_file: Path | None = None  # None: [tool.envaudit] of the project's pyproject.toml
+    env_include: tuple[str, ...] = ()  # flags; they override the config
+    env_exclude: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
     jobs: int = DEFAULT_JOBS
 
@@ -38,26 +50,75 @@ class TargetResult:
     error: EnvauditError | None = None
 
 
+def declares_requirements(project: Path) -> bool:
+    return (project / "pyproject.toml").is_file() or any(
+        p.is_file() for pattern in REQUIREMENTS_GLOBS for p in project.glob(pattern)
+    )
+
+
+def env_policy(options: ScanOptions) -> EnvPolicy:
+    """The redaction policy: ``[tool.envaudit.env]`` of the config, overridden by flags."""
+    from envaudit import config as config_module
+
+    cfg = config_module.load(options.config_file, options.project or Path.cwd())
+    policy = cfg.env
+    if options.env_include:
+        policy = replace(policy, include=options.env_include)
+    if options.env_exclude:
+        policy = replace(policy, exclude=policy.exclude + options.env_exclude)
+    return policy
+
+
 def prepare(options: ScanOptions) -> ScanContext:
-    """Read declared requirements once for all targets; a bad file fails here, before any scan."""
+    """Config, redaction key and declared requirements, read once for all targets."""
+    from envaudit.envvars import FingerprintKey
+    from envaudit.scan import ScanContext
+
     project = options.project if options.project is not None else Path.cwd()
     if options.project is not None and not project.is_dir():
         raise UsageError(f"--project {project}: not a folder")
-    requirements, issues = read_project(project) if has_declarations(project) else ((), ())
+    policy = env_policy(options)
+    requirements: tuple[Requirement, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    if declares_requirements(project):
+        from envaudit.requirements import read_project
+
+        requirements, issues = read_project(project)
     return ScanContext(
         key=FingerprintKey.load(),
-        env_policy=options.env_policy,
+        env_policy=policy,
         requirements=requirements,
         requirement_issues=issues,
         project=str(project.resolve()) if requirements or issues else None,
     )
 
 
-def scan_one(spec: TargetSpec, context: ScanContext, options: ScanOptions, environ: Mapping[str, str]) -> Snapshot:
+def launch(spec: TargetSpec, options: ScanOptions, environ: Mapping[str, str]) -> ScriptRun:
+    """Start the scanner in a local target; the result is collected by ``finish``."""
+    from envaudit.scan import scanner_script
+
+    interpreter = resolve_interpreter(spec, environ)
+    return ScriptRun(
+        interpreter, scanner_script(), [], target=spec.spelling, timeout=options.timeout, environ=environ
+    )
+
+
+def finish(
+    spec: TargetSpec,
+    run: ScriptRun | None,
+    context: ScanContext,
+    options: ScanOptions,
+    environ: Mapping[str, str],
+) -> Snapshot:
+    from envaudit import snapshot_io
+    from envaudit.scan import build_snapshot, parse_scanner_output
+
     match spec.kind:
         case TargetKind.SNAPSHOT:
             snapshot = snapshot_io.load(Path(spec.location))
             if options.project is not None:  # asked explicitly: check the saved environment against it
+                from envaudit.requirements import check_all
+
                 snapshot = replace(
                     snapshot,
                     requirements=check_all(
@@ -66,18 +127,27 @@ def scan_one(spec: TargetSpec, context: ScanContext, options: ScanOptions, envir
                 )
             return snapshot
         case TargetKind.LOCAL | TargetKind.PYTHON:
-            interpreter = resolve_interpreter(spec, environ)
-            stdout = run_script(
-                interpreter, scanner_script(), [], target=spec.spelling, timeout=options.timeout, environ=environ
-            )
-            raw = parse_scanner_output(stdout, spec.spelling)
+            run = run if run is not None else launch(spec, options, environ)
+            raw = parse_scanner_output(run.result(), spec.spelling)
             # A local interpreter runs in the user's own environment, so that is the one to record.
             return build_snapshot(
-                raw, target=spec.spelling, target_kind=spec.kind.value, requested=interpreter,
-                environ=environ, context=context,
+                raw,
+                target=spec.spelling,
+                target_kind=spec.kind.value,
+                requested=run.interpreter,
+                environ=environ,
+                context=context,
             )
-        case TargetKind.DOCKER | TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE | TargetKind.SSH:
-            raise UsageError(f"{spec.spelling}: {spec.kind.value} targets are not supported by this version yet")
+        case (
+            TargetKind.DOCKER
+            | TargetKind.DOCKER_ARCHIVE
+            | TargetKind.OCI
+            | TargetKind.OCI_ARCHIVE
+            | TargetKind.SSH
+        ):
+            raise UsageError(
+                f"{spec.spelling}: {spec.kind.value} targets are not supported by this version yet"
+            )
 
 
 def scan(
@@ -86,24 +156,47 @@ def scan(
     *,
     on_done: Callable[[TargetResult], None] | None = None,
 ) -> list[TargetResult]:
-    """Scan every target concurrently (bounded by ``options.jobs``); results in the order given."""
+    """Scan every target concurrently (bounded by ``options.jobs``); results in the order given.
+
+    A bad config or requirements file fails the whole command (exit 2) before any result is
+    reported; a target that cannot be scanned fails only its own result.
+    """
     specs = [parse_target(s) for s in spellings]  # a misspelt target fails before any work starts
-    context = prepare(options)
     environ = dict(os.environ)
+    early: dict[int, ScriptRun | EnvauditError] = {}
+    try:
+        # Launch the first local targets now: their start-up overlaps our imports and config reading.
+        for index, spec in enumerate(specs[: options.jobs]):
+            if spec.kind in LOCAL_KINDS:
+                try:
+                    early[index] = launch(spec, options, environ)
+                except EnvauditError as exc:
+                    early[index] = exc
+        context = prepare(options)
 
-    def one(spec: TargetSpec) -> TargetResult:
-        try:
-            result = TargetResult(spec, snapshot=scan_one(spec, context, options, environ))
-        except EnvauditError as exc:
-            result = TargetResult(spec, error=exc)
-        if on_done is not None:
-            on_done(result)
-        return result
+        def one(index: int) -> TargetResult:
+            spec = specs[index]
+            started = early.pop(index, None)
+            try:
+                if isinstance(started, EnvauditError):
+                    raise started
+                result = TargetResult(spec, snapshot=finish(spec, started, context, options, environ))
+            except EnvauditError as exc:
+                result = TargetResult(spec, error=exc)
+            if on_done is not None:
+                on_done(result)
+            return result
 
-    if len(specs) == 1:
-        return [one(specs[0])]
-    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(specs)))) as pool:
-        return list(pool.map(one, specs))
+        if len(specs) == 1:
+            return [one(0)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(specs)))) as pool:
+            return list(pool.map(one, range(len(specs))))
+    finally:
+        for started in early.values():  # abandoned by an error or Ctrl-C: leave no child behind
+            if isinstance(started, ScriptRun):
+                started.kill()
 
 
 def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:
@@ -127,24 +220,3 @@ def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:
 def snapshot_file_stem(spelling: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "._-@" else "_" for c in spelling)
     return cleaned.strip("._") or "target"
-
-
-def scan_options(
-    *,
-    project: Path | None,
-    config_file: Path | None,
-    env_include: Sequence[str] | None,
-    env_exclude: Sequence[str] | None,
-    timeout: float,
-    jobs: int,
-) -> ScanOptions:
-    """ScanOptions from flags and ``[tool.envaudit]``; flags override the config."""
-    from envaudit import config as config_module
-
-    cfg = config_module.load(config_file, project if project is not None else Path.cwd())
-    policy = cfg.env
-    if env_include:
-        policy = replace(policy, include=tuple(env_include))
-    if env_exclude:
-        policy = replace(policy, exclude=policy.exclude + tuple(env_exclude))
-    return ScanOptions(project=project, env_policy=policy, timeout=timeout, jobs=jobs)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from envaudit import __version__, api, snapshot_io
+from envaudit import __version__, api
 from envaudit.errors import EnvauditError, ExitCode
 
 
@@ -41,39 +41,82 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan = commands.add_parser("scan", help="snapshot one or more environments")
-    scan.add_argument("targets", nargs="*", default=["local"], metavar="TARGET",
-                      help="local (default), python:PATH, a venv folder, FILE.json, ...")
-    scan.add_argument("-o", "--output", type=Path, metavar="PATH",
-                      help="save the snapshot to PATH (a folder, one file per target, for several targets)")
-    scan.add_argument("--format", type=ScanFormat, choices=list(ScanFormat), default=ScanFormat.TEXT,
-                      help="report format on stdout (default: text)")
+    scan.add_argument(
+        "targets",
+        nargs="*",
+        default=["local"],
+        metavar="TARGET",
+        help="local (default), python:PATH, a venv folder, FILE.json, ...",
+    )
+    scan.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="save the snapshot to PATH (a folder, one file per target, for several targets)",
+    )
+    scan.add_argument(
+        "--format",
+        type=ScanFormat,
+        choices=list(ScanFormat),
+        default=ScanFormat.TEXT,
+        help="report format on stdout (default: text)",
+    )
     _add_target_options(scan)
     return parser
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that scans targets shares, so the flags read the same everywhere."""
-    parser.add_argument("--project", type=Path, metavar="DIR",
-                        help="folder whose requirements*.txt / pyproject.toml declare the requirements "
-                             "(default: the current folder)")
-    parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="read [tool.envaudit] from FILE instead of the project's pyproject.toml")
-    parser.add_argument("--jobs", type=_positive_int, default=api.DEFAULT_JOBS, metavar="N",
-                        help=f"targets scanned at once (default: {api.DEFAULT_JOBS})")
-    parser.add_argument("--timeout", type=_positive_float, default=api.DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"per-target time limit (default: {api.DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--env-include", action="append", default=None, metavar="GLOB",
-                        help="capture only variables matching GLOB (repeatable; default: all)")
-    parser.add_argument("--env-exclude", action="append", default=None, metavar="GLOB",
-                        help="do not capture variables matching GLOB (repeatable)")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="folder whose requirements*.txt / pyproject.toml declare the requirements "
+        "(default: the current folder)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read [tool.envaudit] from FILE instead of the project's pyproject.toml",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=api.DEFAULT_JOBS,
+        metavar="N",
+        help=f"targets scanned at once (default: {api.DEFAULT_JOBS})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=api.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per-target time limit (default: {api.DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--env-include",
+        action="append",
+        default=None,
+        metavar="GLOB",
+        help="capture only variables matching GLOB (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--env-exclude",
+        action="append",
+        default=None,
+        metavar="GLOB",
+        help="do not capture variables matching GLOB (repeatable)",
+    )
 
 
 def _scan_options(args: argparse.Namespace) -> api.ScanOptions:
-    return api.scan_options(
+    return api.ScanOptions(
         project=args.project,
         config_file=args.config,
-        env_include=args.env_include,
-        env_exclude=args.env_exclude,
+        env_include=tuple(args.env_include or ()),
+        env_exclude=tuple(args.env_exclude or ()),
         timeout=args.timeout,
         jobs=args.jobs,
     )
@@ -90,6 +133,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     results = api.scan(args.targets, options)
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
     failures = [r.error for r in results if r.error is not None]
+    from envaudit import snapshot_io
+
     if args.output is not None and snapshots:
         paths = api.output_paths([r.spec for r in results], args.output)
         for result, path in zip(results, paths, strict=True):
@@ -100,7 +145,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         case ScanFormat.JSON:
             data = [snapshot_io.to_jsonable(s) for s in snapshots]
             if len(results) > 1 or data:  # one target that failed prints nothing, not an empty list
-                json.dump(data[0] if len(results) == 1 else data, sys.stdout, indent=2, ensure_ascii=False)
+                # Indented for a person at a terminal; compact (and far faster to encode) for a pipe.
+                indent = 2 if sys.stdout.isatty() else None
+                # dumps, not dump: only dumps uses the C encoder.
+                sys.stdout.write(
+                    json.dumps(data[0] if len(results) == 1 else data, indent=indent, ensure_ascii=False)
+                )
                 sys.stdout.write("\n")
         case ScanFormat.TEXT:
             from rich.console import Console  # imported here: the JSON path stays fast to start

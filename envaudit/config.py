@@ -6,7 +6,6 @@ An unknown key or a value of the wrong type is an error naming its full path, e.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +85,8 @@ KNOWN_SECTIONS = {"env", "gate"}
 
 def read_table(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
     """The ``[tool.envaudit]`` table of ``path`` ({} if absent and not required)."""
+    import tomllib  # only when there is a file to read: it costs start-up time
+
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")

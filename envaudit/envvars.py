@@ -14,7 +14,6 @@ import hmac
 import math
 import os
 import re
-import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,9 +26,28 @@ KEY_ENV_VAR = "ENVAUDIT_FINGERPRINT_KEY"
 # Name parts (split on anything not a letter or digit) that mark a secret.
 SECRET_NAME_PARTS = frozenset(
     {
-        "TOKEN", "SECRET", "SECRETS", "PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "KEY", "APIKEY",
-        "CREDENTIAL", "CREDENTIALS", "CREDS", "AUTH", "PRIVATE", "SESSION", "COOKIE", "SIGNATURE",
-        "DSN", "SAS", "PAT", "JWT", "BEARER",
+        "TOKEN",
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "KEY",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "AUTH",
+        "PRIVATE",
+        "SESSION",
+        "COOKIE",
+        "SIGNATURE",
+        "DSN",
+        "SAS",
+        "PAT",
+        "JWT",
+        "BEARER",
     }
 )
 # Suffixes glued to other words, e.g. GHTOKEN, DBPASSWORD, OPENAI_APIKEY.
@@ -39,9 +57,34 @@ NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT", "
 
 URL_WITH_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<password>[^/\s@]+)(?=@)")
 TOKEN_PREFIXES = (
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "xoxb-", "xoxp-", "xoxa-",
-    "xoxs-", "xapp-", "sk-", "sk_live_", "sk_test_", "rk_live_", "AKIA", "ASIA", "AIza", "hf_", "npm_",
-    "pypi-", "dop_v1_", "shpat_", "SG.", "eyJ", "-----BEGIN",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxs-",
+    "xapp-",
+    "sk-",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "hf_",
+    "npm_",
+    "pypi-",
+    "dop_v1_",
+    "shpat_",
+    "SG.",
+    "eyJ",
+    "-----BEGIN",
 )
 HIGH_ENTROPY_MIN_LENGTH = 20
 HIGH_ENTROPY_BITS_PER_CHAR = 3.5
@@ -54,8 +97,20 @@ RELEVANT_EXACT = frozenset(
 RELEVANT_PREFIXES = ("PYTHON", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_", "VECLIB_", "BLIS_", "LC_", "PIP_")
 
 # Shell bookkeeping that differs on every login and would only add noise to a diff.
-DEFAULT_EXCLUDE = ("_", "SHLVL", "PWD", "OLDPWD", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "XDG_SESSION_ID",
-                   "TERM_SESSION_ID", "WINDOWID", "COLUMNS", "LINES")
+DEFAULT_EXCLUDE = (
+    "_",
+    "SHLVL",
+    "PWD",
+    "OLDPWD",
+    "SSH_CLIENT",
+    "SSH_CONNECTION",
+    "SSH_TTY",
+    "XDG_SESSION_ID",
+    "TERM_SESSION_ID",
+    "WINDOWID",
+    "COLUMNS",
+    "LINES",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +165,7 @@ class FingerprintKey:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
+                fh.write(os.urandom(32))
             return cls.from_bytes(path.read_bytes())
         except FileExistsError:  # another envaudit process created it first
             return cls.from_bytes(path.read_bytes())
@@ -119,7 +174,7 @@ class FingerprintKey:
 
     @classmethod
     def _ephemeral(cls) -> FingerprintKey:
-        key = cls.from_bytes(secrets.token_bytes(32))
+        key = cls.from_bytes(os.urandom(32))
         return cls(secret=key.secret, key_id="ephemeral-" + key.key_id)
 
     def fingerprint(self, name: str, value: str) -> str:
@@ -197,5 +252,7 @@ def redact_one(name: str, value: str, key: FingerprintKey, policy: EnvPolicy) ->
 def capture(environ: Mapping[str, str], key: FingerprintKey, policy: EnvPolicy) -> tuple[EnvVar, ...]:
     """Redacted, sorted variables from a raw environment mapping. Clear secrets never leave here."""
     return tuple(
-        redact_one(name, value, key, policy) for name, value in sorted(environ.items()) if policy.captures(name)
+        redact_one(name, value, key, policy)
+        for name, value in sorted(environ.items())
+        if policy.captures(name)
     )

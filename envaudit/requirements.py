@@ -42,9 +42,22 @@ REQUIREMENTS_GLOBS = ("requirements*.txt", "requirements/*.txt")
 # pip options that may stand on a line of their own; they do not declare a requirement.
 _GLOBAL_OPTIONS = frozenset(
     {
-        "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links", "--pre",
-        "--trusted-host", "--prefer-binary", "--require-hashes", "--only-binary", "--no-binary",
-        "--use-feature", "--config-settings", "--global-option", "--hash",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "--no-index",
+        "-f",
+        "--find-links",
+        "--pre",
+        "--trusted-host",
+        "--prefer-binary",
+        "--require-hashes",
+        "--only-binary",
+        "--no-binary",
+        "--use-feature",
+        "--config-settings",
+        "--global-option",
+        "--hash",
     }
 )
 _INCLUDE_OPTIONS = {
@@ -84,7 +97,9 @@ def classify(specifier: SpecifierSet, url: str | None) -> PinKind:
     specs = list(specifier)
     if any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in specs):
         return PinKind.PINNED
-    if any(s.operator in ("<", "<=", "~=") or (s.operator == "==" and s.version.endswith("*")) for s in specs):
+    if any(
+        s.operator in ("<", "<=", "~=") or (s.operator == "==" and s.version.endswith("*")) for s in specs
+    ):
         return PinKind.BOUNDED
     if any(s.operator in (">", ">=") for s in specs):
         return PinKind.LOWER_BOUND_ONLY
@@ -171,9 +186,13 @@ def _name_from_url(url: str, base: Path) -> str | None:
         return str(parse_sdist_filename(filename)[0])
     except InvalidSdistFilename:
         pass
-    local = url[len("file://"):] if url.startswith("file://") else url
+    local = url[len("file://") :] if url.startswith("file://") else url
     if not _URL_SCHEME.match(local):
-        project = (base / local / "pyproject.toml") if not Path(local).is_absolute() else Path(local) / "pyproject.toml"
+        project = (
+            (base / local / "pyproject.toml")
+            if not Path(local).is_absolute()
+            else Path(local) / "pyproject.toml"
+        )
         try:
             name = tomllib.loads(project.read_text(encoding="utf-8")).get("project", {}).get("name")
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
@@ -183,7 +202,11 @@ def _name_from_url(url: str, base: Path) -> str | None:
 
 
 def _looks_like_url_or_path(text: str) -> bool:
-    return bool(_URL_SCHEME.match(text)) or text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip"))
+    return (
+        bool(_URL_SCHEME.match(text))
+        or text.startswith((".", "/", "~"))
+        or text.endswith((".whl", ".tar.gz", ".zip"))
+    )
 
 
 @dataclass
@@ -258,29 +281,49 @@ class _Reader:
                 return
         requirement_text, options = _split_options(text)
         hashes = _hashes(options)
-        if editable or (_looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]):
+        if editable or (
+            _looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]
+        ):
             name = _name_from_url(requirement_text, path.parent)
             if name is None:
                 self.issues.append(
                     Issue(
                         code="unnamed-requirement",
-                        message=f"cannot tell which distribution {requirement_text!r} installs; add #egg=NAME",
+                        message=(
+                            f"cannot tell which distribution {requirement_text!r} installs; add #egg=NAME"
+                        ),
                         path=where,
                     )
                 )
                 return
             self.requirements.append(
                 Requirement(
-                    name=name, canonical_name=canonicalize_name(name), text=requirement_text, source=source,
-                    line=line.lineno, kind=kind, group=None, pin=PinKind.URL, url=requirement_text,
-                    editable=editable, hashes=hashes,
+                    name=name,
+                    canonical_name=canonicalize_name(name),
+                    text=requirement_text,
+                    source=source,
+                    line=line.lineno,
+                    kind=kind,
+                    group=None,
+                    pin=PinKind.URL,
+                    url=requirement_text,
+                    editable=editable,
+                    hashes=hashes,
                 )
             )
             return
         parsed = _parse(requirement_text, where, self.problems)
         if parsed is not None:
             self.requirements.append(
-                _from_packaging(parsed, requirement_text, source, line.lineno, kind, None, hashes)
+                _from_packaging(
+                    parsed,
+                    text=requirement_text,
+                    source=source,
+                    line=line.lineno,
+                    kind=kind,
+                    group=None,
+                    hashes=hashes,
+                )
             )
 
 
@@ -295,6 +338,7 @@ def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | N
 
 def _from_packaging(
     req: PkgRequirement,
+    *,
     text: str,
     source: str,
     line: int | None,
@@ -371,7 +415,14 @@ def read_pyproject(path: Path, display: str) -> tuple[list[Requirement], list[Pr
             parsed = _parse(value, loc, problems)
             if parsed is not None:
                 requirements.append(
-                    _from_packaging(parsed, value, display, line, RequirementKind.REQUIREMENT, group)
+                    _from_packaging(
+                        parsed,
+                        text=value,
+                        source=display,
+                        line=line,
+                        kind=RequirementKind.REQUIREMENT,
+                        group=group,
+                    )
                 )
 
     project = data.get("project", {})
@@ -435,7 +486,9 @@ def check(
     """``requirement`` with its status in the environment whose distributions and markers are given."""
     if requirement.marker:
         environment = dict(markers)
-        environment["extra"] = requirement.group.split(":", 1)[1] if requirement.group and ":" in requirement.group else ""
+        environment["extra"] = (
+            requirement.group.split(":", 1)[1] if requirement.group and ":" in requirement.group else ""
+        )
         try:
             applies = Marker(requirement.marker).evaluate(environment)
         except (InvalidMarker, KeyError, ValueError):

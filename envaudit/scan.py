@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from packaging.utils import canonicalize_name
 
 from envaudit import __version__
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
@@ -27,7 +25,6 @@ from envaudit.model import (
     Requirement,
     Snapshot,
 )
-from envaudit.requirements import check_all
 
 SCANNER_SCRIPT = Path(__file__).parent / "inprocess" / "scanner.py"
 
@@ -51,7 +48,9 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def origin_of(direct_url: Any, installer: str | None, location: str, editable_locations: frozenset[str]) -> Origin:
+def origin_of(
+    direct_url: Any, installer: str | None, location: str, editable_locations: frozenset[str]
+) -> Origin:
     """Classify where a distribution came from, from its PEP 610 record or the lack of one."""
     if isinstance(direct_url, dict):
         url = direct_url.get("url") if isinstance(direct_url.get("url"), str) else None
@@ -79,7 +78,9 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def split_shadowed(dists: Sequence[Distribution]) -> tuple[tuple[Distribution, ...], tuple[Distribution, ...]]:
+def split_shadowed(
+    dists: Sequence[Distribution],
+) -> tuple[tuple[Distribution, ...], tuple[Distribution, ...]]:
     """Active distributions (first on sys.path wins, as for import and pip) and the copies they hide."""
     winners: dict[str, Distribution] = {}
     active: list[Distribution] = []
@@ -96,11 +97,28 @@ def split_shadowed(dists: Sequence[Distribution]) -> tuple[tuple[Distribution, .
 
 def _with_shadow(dist: Distribution, location: str) -> Distribution:
     return Distribution(
-        name=dist.name, version=dist.version, canonical_name=dist.canonical_name, location=dist.location,
-        metadata_path=dist.metadata_path, metadata_format=dist.metadata_format, installer=dist.installer,
-        origin=dist.origin, requires_dist=dist.requires_dist, requires_python=dist.requires_python,
+        name=dist.name,
+        version=dist.version,
+        canonical_name=dist.canonical_name,
+        location=dist.location,
+        metadata_path=dist.metadata_path,
+        metadata_format=dist.metadata_format,
+        installer=dist.installer,
+        origin=dist.origin,
+        requires_dist=dist.requires_dist,
+        requires_python=dist.requires_python,
         shadowed_by=location,
     )
+
+
+def _checked(
+    requirements: tuple[Requirement, ...], active: tuple[Distribution, ...], markers: dict[str, str]
+) -> tuple[Requirement, ...]:
+    if not requirements:
+        return ()
+    from envaudit.requirements import check_all  # packaging is only imported when there is work for it
+
+    return check_all(requirements, active, markers)
 
 
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
@@ -148,7 +166,7 @@ def build_snapshot(
             Distribution(
                 name=str(d["name"]),
                 version=str(d["version"]),
-                canonical_name=canonicalize_name(str(d["name"])),
+                canonical_name=str(d["canonical_name"]),
                 location=str(d["location"]),
                 metadata_path=str(d["metadata_path"]),
                 metadata_format=MetadataFormat(d["metadata_format"]),
@@ -159,7 +177,9 @@ def build_snapshot(
             )
             for d in raw["distributions"]
         ]
-        issues = [Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]]
+        issues = [
+            Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]
+        ]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TargetError(target, f"the scanner's output was not understood ({exc!r})") from None
 
@@ -172,7 +192,7 @@ def build_snapshot(
             target=target,
             target_kind=target_kind,
             scanned_at=now_utc(),
-            scanned_on=socket.gethostname(),
+            scanned_on=os.uname().nodename,
             fingerprint_key_id=context.key.key_id,
             project=context.project,
         ),
@@ -180,6 +200,6 @@ def build_snapshot(
         distributions=active,
         shadowed=shadowed,
         environment=capture(environ, context.key, context.env_policy) if environ is not None else (),
-        requirements=check_all(context.requirements, active, dict(interpreter.markers)),
+        requirements=_checked(context.requirements, active, dict(interpreter.markers)),
         issues=tuple(issues),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -32,21 +31,31 @@ class SchemaError(ValueError):
 # --- encoding ---------------------------------------------------------------------------------
 
 
+# Per dataclass: its field names, and which of them are StrPairs (rendered as JSON objects).
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[tuple[str, bool], ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = tuple((f.name, f.type == "StrPairs") for f in dataclasses.fields(cls))
+        _FIELDS[cls] = fields
+    return fields
+
+
 def to_jsonable(value: Any) -> Any:
     """Plain JSON data for a model value; dataclass fields keep declaration order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if f.type == "StrPairs":
-                out[f.name] = dict(item)
-            else:
-                out[f.name] = to_jsonable(item)
-        return out
-    if isinstance(value, Enum):
-        return value.value
+    if value is None or isinstance(value, str | bool | int | float):
+        return value.value if isinstance(value, Enum) else value
     if isinstance(value, tuple | list):
         return [to_jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            name: dict(getattr(value, name)) if pairs else to_jsonable(getattr(value, name))
+            for name, pairs in _fields_of(type(value))
+        }
+    if isinstance(value, Enum):
+        return value.value
     return value
 
 
@@ -56,6 +65,8 @@ def dumps(snapshot: Snapshot) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -63,7 +74,7 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -192,7 +203,9 @@ def loads(text: str, source: str) -> Snapshot:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise InputError(
+            source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
     try:
         return from_jsonable(data)
     except SchemaError as exc:

@@ -5,20 +5,68 @@ hosts alike. Constraints, because it runs in environments we do not control:
 - standard library only, and Python 3.8 syntax and APIs (no walrus-free guarantees needed, but no
   ``match``, no ``str.removeprefix``, no PEP 604 unions at runtime);
 - never crash on one bad file: every problem becomes an entry in ``issues`` and the scan goes on;
-- read only metadata headers, never long descriptions (speed on environments with hundreds of dists).
+- read only metadata headers, never long descriptions (speed on environments with hundreds of dists);
+- import as little as possible: start-up is most of its cost. ``json``, ``re`` and ``platform``
+  (which imports ``re``) are left out of the common path; ``_json``'s C string encoder and
+  ``os.uname()`` give the same results.
 Classification (origins, shadowing, redaction) happens on the envaudit side, where it can be typed
 and tested; this script reports what it finds as plainly as it can.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
+    from typing import Any, Dict, List, Optional, Tuple
 
 WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation (``re.sub(r"[-_.]+", "-", name).lower()``, as packaging does it),
+    computed here so neither side needs ``re`` or ``packaging`` on the fast path."""
+    out = []  # type: List[str]
+    for char in name.lower():
+        if char in "-_.":
+            if not out or out[-1] != "-":
+                out.append("-")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+try:
+    from _json import encode_basestring_ascii as _encode_string
+except ImportError:  # not CPython: the json module it is
+    from json import dumps as _encode_string
+
+
+def to_json(value: Any) -> str:
+    """JSON text for the plain data this script produces (dicts, lists, str, int, bool, None)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _encode_string(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(_encode_string(str(k)) + ":" + to_json(v) for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(to_json(v) for v in value) + "]"
+    return _encode_string(str(value))
+
+
+def from_json(text: str) -> Any:
+    import json  # only for direct_url.json files and options, which most scans never read
+
+    return json.loads(text)
 
 
 def read_headers(path: str) -> List[Tuple[str, str]]:
@@ -104,21 +152,24 @@ def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]
 
     fields = {}  # type: Dict[str, List[str]]
     try:
-        for key, value in read_headers(meta_file):
-            key = key.lower()
+        for header, value in read_headers(meta_file):
+            key = header.lower()
             if key in WANTED_HEADERS:
                 fields.setdefault(key, []).append(value)
     except FileNotFoundError:
-        issues.append({"code": "missing-metadata", "path": meta_file,
-                       "message": "metadata file is missing"})
+        issues.append({"code": "missing-metadata", "path": meta_file, "message": "metadata file is missing"})
     except UnicodeDecodeError as exc:
-        issues.append({"code": "corrupt-metadata", "path": meta_file,
-                       "message": "metadata is not UTF-8 (byte %d)" % exc.start})
+        issues.append(
+            {
+                "code": "corrupt-metadata",
+                "path": meta_file,
+                "message": "metadata is not UTF-8 (byte %d)" % exc.start,
+            }
+        )
     except ValueError as exc:
         issues.append({"code": "corrupt-metadata", "path": meta_file, "message": str(exc)})
     except OSError as exc:
-        issues.append({"code": "unreadable-metadata", "path": meta_file,
-                       "message": exc.strerror or str(exc)})
+        issues.append({"code": "unreadable-metadata", "path": meta_file, "message": exc.strerror or str(exc)})
 
     name = (fields.get("name") or [""])[0]
     version = (fields.get("version") or [""])[0]
@@ -126,8 +177,13 @@ def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]
         fallback_name, fallback_version = _name_version_from_filename(filename)
         if fields:
             missing = "Name" if not name else "Version"
-            issues.append({"code": "incomplete-metadata", "path": meta_file,
-                           "message": "metadata has no %s field" % missing})
+            issues.append(
+                {
+                    "code": "incomplete-metadata",
+                    "path": meta_file,
+                    "message": "metadata has no %s field" % missing,
+                }
+            )
         name = name or fallback_name
         version = version or fallback_version
     if not name:
@@ -143,11 +199,15 @@ def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]
             direct_url_text = _read_small(os.path.join(meta_dir, "direct_url.json"))
             if direct_url_text is not None:
                 try:
-                    direct_url = json.loads(direct_url_text)
+                    direct_url = from_json(direct_url_text)
                 except ValueError as exc:
-                    issues.append({"code": "corrupt-direct-url",
-                                   "path": os.path.join(meta_dir, "direct_url.json"),
-                                   "message": "not valid JSON: %s" % exc})
+                    issues.append(
+                        {
+                            "code": "corrupt-direct-url",
+                            "path": os.path.join(meta_dir, "direct_url.json"),
+                            "message": "not valid JSON: %s" % exc,
+                        }
+                    )
         elif not requires_dist:
             requires_text = _read_small(os.path.join(meta_dir, "requires.txt"))
             if requires_text:
@@ -155,6 +215,7 @@ def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]
 
     return {
         "name": name,
+        "canonical_name": canonical_name(name),
         "version": version,
         "location": location,
         "metadata_path": meta_dir,
@@ -162,11 +223,13 @@ def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]
         "installer": installer,
         "direct_url": direct_url,
         "requires_dist": requires_dist,
-        "requires_python": (fields.get("requires-python") or [None])[0],
+        "requires_python": fields["requires-python"][0] if "requires-python" in fields else None,
     }
 
 
-def scan_distributions(paths: List[str], issues: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], List[str]]:
+def scan_distributions(
+    paths: List[str], issues: List[Dict[str, Any]]
+) -> Tuple[List[Dict[str, Any]], List[str]]:
     """Every distribution on ``paths``, in path order then file name order; and legacy editable targets."""
     dists = []  # type: List[Dict[str, Any]]
     editable_locations = []  # type: List[str]
@@ -209,19 +272,40 @@ def _version_string(info: Any) -> str:
     return version
 
 
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}
+
+
+def _uname() -> Tuple[str, str, str, str]:
+    """(system, release, version, machine) as ``platform`` reports them, without importing it on POSIX."""
+    if hasattr(os, "uname"):
+        u = os.uname()
+        return u.sysname, u.release, u.version, u.machine
+    import platform
+
+    return platform.system(), platform.release(), platform.version(), platform.machine()
+
+
+def python_version() -> str:
+    # What platform.python_version() returns: the first word of sys.version, e.g. "3.13.0rc1".
+    return sys.version.split()[0]
+
+
 def marker_environment() -> Dict[str, str]:
     """The PEP 508 marker environment, computed as ``packaging.markers.default_environment`` does."""
+    system, release, version, machine = _uname()
     return {
         "implementation_name": sys.implementation.name,
         "implementation_version": _version_string(sys.implementation.version),
         "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "platform_machine": machine,
+        "platform_release": release,
+        "platform_system": system,
+        "platform_version": version,
+        "python_full_version": python_version(),
+        "platform_python_implementation": _IMPLEMENTATIONS.get(
+            sys.implementation.name, sys.implementation.name
+        ),
+        "python_version": "%d.%d" % sys.version_info[:2],
         "sys_platform": sys.platform,
     }
 
@@ -242,6 +326,8 @@ def libc() -> Tuple[str, str]:
                     return "musl", ""
         except OSError:
             continue
+    import platform  # last resort: it greps the interpreter binary
+
     name, version = platform.libc_ver()
     return name or "", version or ""
 
@@ -249,26 +335,27 @@ def libc() -> Tuple[str, str]:
 def interpreter() -> Dict[str, Any]:
     base_prefix = getattr(sys, "base_prefix", None) or getattr(sys, "real_prefix", sys.prefix)
     libc_name, libc_version = libc()
+    markers = marker_environment()
     return {
         "executable": sys.executable,
         "resolved_executable": os.path.realpath(sys.executable) if sys.executable else "",
-        "version": platform.python_version(),
+        "version": python_version(),
         "implementation": sys.implementation.name,
         "prefix": sys.prefix,
         "base_prefix": base_prefix,
         "is_venv": sys.prefix != base_prefix,
-        "os": platform.system(),
-        "os_release": platform.release(),
-        "machine": platform.machine(),
+        "os": markers["platform_system"],
+        "os_release": markers["platform_release"],
+        "machine": markers["platform_machine"],
         "libc": libc_name,
         "libc_version": libc_version,
-        "markers": marker_environment(),
+        "markers": markers,
         "sys_path": [p for p in sys.path if p],
     }
 
 
 def main(argv: List[str]) -> int:
-    options = json.loads(argv[1]) if len(argv) > 1 else {}
+    options = from_json(argv[1]) if len(argv) > 1 else {}
     issues = []  # type: List[Dict[str, Any]]
     facts = interpreter()
     dists, editable_locations = scan_distributions(facts["sys_path"], issues)
@@ -280,8 +367,7 @@ def main(argv: List[str]) -> int:
         "issues": issues,
         "environ": dict(os.environ) if options.get("environ") else None,
     }
-    out = json.dumps(result, ensure_ascii=True)
-    sys.stdout.write(out)
+    sys.stdout.write(to_json(result))
     sys.stdout.flush()
     return 0
 

@@ -28,7 +28,10 @@ def render(snapshot: Snapshot, console: Console) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row("interpreter", i.executable + (f" → {i.resolved_executable}" if i.resolved_executable != i.executable else ""))
+    grid.add_row(
+        "interpreter",
+        i.executable + (f" → {i.resolved_executable}" if i.resolved_executable != i.executable else ""),
+    )
     if i.requested and i.requested != i.executable:
         grid.add_row("requested", i.requested)
     grid.add_row("python", _interpreter_line(snapshot))
@@ -59,8 +62,12 @@ def _requirements(snapshot: Snapshot, console: Console) -> None:
         return
     pins = Counter(r.pin.value for r in reqs)
     console.print(
-        Text(f"declared requirements ({len(reqs)}: " + ", ".join(f"{n} {k}" for k, n in sorted(pins.items())) + ")",
-             style="bold")
+        Text(
+            f"declared requirements ({len(reqs)}: "
+            + ", ".join(f"{n} {k}" for k, n in sorted(pins.items()))
+            + ")",
+            style="bold",
+        )
     )
     notable = [r for r in reqs if r.pin in LOOSE or r.status in UNSATISFIED]
     if not notable:
@@ -72,7 +79,9 @@ def _requirements(snapshot: Snapshot, console: Console) -> None:
     for r in notable:
         style = "red" if r.status in UNSATISFIED else ""
         where = f"{r.source}:{r.line}" if r.line else r.source
-        table.add_row(r.text, r.pin.value, Text(r.status.value, style=style), r.installed_version or "-", where)
+        table.add_row(
+            r.text, r.pin.value, Text(r.status.value, style=style), r.installed_version or "-", where
+        )
     console.print(table)
 
 
@@ -82,8 +91,12 @@ def _environment(snapshot: Snapshot, console: Console) -> None:
         return
     redacted = [v for v in env if v.redacted]
     relevant = [v for v in env if v.relevant]
-    console.print(Text(f"environment ({len(env)} variables, {len(relevant)} relevant, {len(redacted)} redacted)",
-                       style="bold"))
+    console.print(
+        Text(
+            f"environment ({len(env)} variables, {len(relevant)} relevant, {len(redacted)} redacted)",
+            style="bold",
+        )
+    )
     for var in relevant:
         shown = var.value if not var.redacted else f"<redacted {var.fingerprint}>"
         console.print(f"  {var.name}={shown}", markup=False, highlight=False)

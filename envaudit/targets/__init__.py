@@ -54,7 +54,7 @@ def parse_target(spelling: str) -> TargetSpec:
         return TargetSpec(spelling, TargetKind.SSH, text)
     for prefix, kind in _PREFIXES:
         if text.startswith(prefix):
-            rest = text[len(prefix):]
+            rest = text[len(prefix) :]
             if not rest:
                 raise UsageError(f"target {spelling!r}: nothing after {prefix!r}", tip=GRAMMAR_TIP)
             return TargetSpec(spelling, kind, rest)

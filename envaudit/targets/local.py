@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -43,6 +43,8 @@ def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
             if found is None:
                 raise TargetError(spec.spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
             return str(found)
+        import shutil
+
         python3 = shutil.which("python3", path=environ.get("PATH"))
         if python3 is None:
             raise TargetError(spec.spelling, "no python3 on PATH", tip="name one with python:PATH")
@@ -60,32 +62,63 @@ def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
     return str(path)
 
 
-def run_script(
-    interpreter: str,
-    script: str,
-    args: Sequence[str],
-    *,
-    target: str,
-    timeout: float,
-    environ: Mapping[str, str],
-) -> str:
-    """Run ``script`` with ``interpreter -I -`` and return its stdout; errors become TargetError."""
-    try:
-        proc = subprocess.run(
-            [interpreter, "-I", "-", *args],
-            input=script.encode(),
-            capture_output=True,
-            timeout=timeout,
-            env=minimal_environment(environ),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TargetError(target, f"timed out after {timeout:g}s", tip="raise it with --timeout") from None
-    except OSError as exc:
-        raise TargetError(target, f"cannot run {interpreter}: {exc.strerror} (is it a Python interpreter?)") from None
-    if proc.returncode != 0:
-        raise TargetError(target, describe_failure(interpreter, proc.returncode, proc.stderr))
-    return proc.stdout.decode("utf-8", errors="replace")
+class ScriptRun:
+    """A script running in ``interpreter -I -``, started now and collected later.
+
+    Starting early lets the target's interpreter start up while envaudit does its own imports and
+    reads the project; ``result`` enforces the timeout from the moment of the start, and the child
+    is killed if it is abandoned (timeout, Ctrl-C, an error elsewhere).
+    """
+
+    def __init__(
+        self,
+        interpreter: str,
+        script: str,
+        args: Sequence[str],
+        *,
+        target: str,
+        timeout: float,
+        environ: Mapping[str, str],
+    ) -> None:
+        self.interpreter = interpreter
+        self.target = target
+        self.timeout = timeout
+        self.started = time.monotonic()
+        self._script = script.encode()
+        try:
+            self._proc = subprocess.Popen(
+                [interpreter, "-I", "-", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=minimal_environment(environ),
+            )
+        except OSError as exc:
+            raise TargetError(
+                target, f"cannot run {interpreter}: {exc.strerror} (is it a Python interpreter?)"
+            ) from None
+
+    def result(self) -> str:
+        """The script's stdout; a failure, a non-zero exit or the timeout raise TargetError."""
+        remaining = max(0.0, self.timeout - (time.monotonic() - self.started))
+        try:
+            stdout, stderr = self._proc.communicate(self._script, timeout=remaining)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TargetError(
+                self.target, f"timed out after {self.timeout:g}s", tip="raise it with --timeout"
+            ) from None
+        except BaseException:
+            self.kill()
+            raise
+        if self._proc.returncode != 0:
+            raise TargetError(self.target, describe_failure(self.interpreter, self._proc.returncode, stderr))
+        return stdout.decode("utf-8", errors="replace")
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
 
 
 def describe_failure(interpreter: str, returncode: int, stderr: bytes) -> str:

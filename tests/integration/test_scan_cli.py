@@ -23,15 +23,19 @@ def one_error_line(stderr: str) -> str:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "bad.json: not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)"),
+        (
+            "{not json",
+            "bad.json: not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)",
+        ),
         ('{"schema_version": 1}', "bad.json: not a valid snapshot: provenance: missing field"),
         ('{"schema_version": 7}', "bad.json: not a valid snapshot: schema_version: unknown schema version 7"),
         ("[1, 2]", "bad.json: not a valid snapshot: expected a JSON object"),
         (b"\xff\xfe".decode("latin-1"), "bad.json: not valid JSON"),
     ],
 )
-def test_malformed_snapshot_exits_2_with_one_clear_line(envaudit: Runner, tmp_path: Path, content: str,
-                                                        message: str) -> None:
+def test_malformed_snapshot_exits_2_with_one_clear_line(
+    envaudit: Runner, tmp_path: Path, content: str, message: str
+) -> None:
     (tmp_path / "bad.json").write_text(content)
     result = envaudit("scan", "bad.json")
     assert result.returncode == 2
@@ -47,7 +51,10 @@ def test_missing_snapshot_field_deep_inside(envaudit: Runner, tmp_path: Path) ->
     (tmp_path / "bad.json").write_text(json.dumps(data))
     result = envaudit("scan", "bad.json")
     assert result.returncode == 2
-    assert one_error_line(result.stderr) == "error: bad.json: not a valid snapshot: distributions[2].version: missing field"
+    assert (
+        one_error_line(result.stderr)
+        == "error: bad.json: not a valid snapshot: distributions[2].version: missing field"
+    )
 
 
 def test_saved_snapshot_round_trips_through_scan(envaudit: Runner, tmp_path: Path) -> None:
@@ -63,7 +70,9 @@ def test_malformed_requirements_file_names_file_and_line(envaudit: Runner, tmp_p
     (tmp_path / "requirements.txt").write_text("six==1.16.0\npandas>=>1\n")
     result = envaudit("scan", str(recipes.pinned().path), "-o", str(tmp_path / "out.json"))
     assert result.returncode == 2
-    assert one_error_line(result.stderr).startswith("error: requirements.txt:2: invalid requirement 'pandas>=>1'")
+    assert one_error_line(result.stderr).startswith(
+        "error: requirements.txt:2: invalid requirement 'pandas>=>1'"
+    )
     assert not (tmp_path / "out.json").exists()
 
 
@@ -71,20 +80,25 @@ def test_bad_pyproject_and_bad_config(envaudit: Runner, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.envaudit.env]\nexclude = "PATH"\n')
     result = envaudit("scan", str(recipes.pinned().path))
     assert result.returncode == 2
-    assert one_error_line(result.stderr).endswith("pyproject.toml: tool.envaudit.env.exclude: expected a list of strings")
+    assert one_error_line(result.stderr).endswith(
+        "pyproject.toml: tool.envaudit.env.exclude: expected a list of strings"
+    )
     (tmp_path / "pyproject.toml").write_text("[project\n")
     result = envaudit("scan", str(recipes.pinned().path))
     assert result.returncode == 2
     assert "pyproject.toml: TOML syntax error" in one_error_line(result.stderr)
 
 
-@pytest.mark.parametrize(("target", "code", "message"), [
-    ("bogus", 2, "error: unknown target 'bogus'"),
-    ("python:/no/such/python", 3, "error: python:/no/such/python: no such interpreter: /no/such/python"),
-    ("./plain.txt", 3, "error: ./plain.txt: plain.txt is not executable"),
-    ("./notpython", 3, "error: ./notpython: cannot run notpython: "),
-    ("./folder", 3, "error: ./folder: folder is a folder with no bin/python3 or bin/python in it"),
-])
+@pytest.mark.parametrize(
+    ("target", "code", "message"),
+    [
+        ("bogus", 2, "error: unknown target 'bogus'"),
+        ("python:/no/such/python", 3, "error: python:/no/such/python: no such interpreter: /no/such/python"),
+        ("./plain.txt", 3, "error: ./plain.txt: plain.txt is not executable"),
+        ("./notpython", 3, "error: ./notpython: cannot run notpython: "),
+        ("./folder", 3, "error: ./folder: folder is a folder with no bin/python3 or bin/python in it"),
+    ],
+)
 def test_unusable_targets(envaudit: Runner, tmp_path: Path, target: str, code: int, message: str) -> None:
     (tmp_path / "plain.txt").write_text("hello")
     (tmp_path / "notpython").write_bytes(b"\x00\x01 not a program")
@@ -100,8 +114,9 @@ def test_unusable_targets(envaudit: Runner, tmp_path: Path, target: str, code: i
 def test_one_bad_target_does_not_lose_the_others(envaudit: Runner, tmp_path: Path) -> None:
     good, other = recipes.pinned(), recipes.system_site()
     out = tmp_path / "snaps"
-    result = envaudit("scan", str(good.path), "python:/no/such/python", str(other.path), "-o", str(out),
-                      "--format", "json")
+    result = envaudit(
+        "scan", str(good.path), "python:/no/such/python", str(other.path), "-o", str(out), "--format", "json"
+    )
     assert result.returncode == 3
     assert "python:/no/such/python" in result.stderr
     assert len(json.loads(result.stdout)) == 2
@@ -145,4 +160,8 @@ def test_text_report_names_the_interpreter_and_loose_requirements(envaudit: Runn
     assert "interpreter" in out and str(venv.path) in out.replace("\n", "")
     assert "six" in out and "unpinned" in out
     assert "wrong-version" in out
-    assert out.strip().splitlines()[-1].startswith("summary: 5 distributions, 2 requirements (1 loose, 1 unsatisfied)")
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .startswith("summary: 5 distributions, 2 requirements (1 loose, 1 unsatisfied)")
+    )

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 GOLDEN = FIXTURES / "golden"
 
 
-def scan_json(envaudit: Runner, target: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+def scan_json(
+    envaudit: Runner, target: str, *extra: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     result = envaudit("scan", target, "--format", "json", *extra, env=env)
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
@@ -75,8 +77,10 @@ def test_egg_info_folded_and_corrupt_metadata(envaudit: Runner) -> None:
     assert by_name["flatfile"]["version"] == "0.9"
     assert by_name["folded-headers"]["requires_python"] == ">=3.8, <4"
     issues = {(i["code"], Path(i["path"]).parent.name) for i in snapshot["issues"]}
-    assert issues == {("corrupt-metadata", "corrupt_utf8-1.0.dist-info"),
-                      ("incomplete-metadata", "no_version-3.1.dist-info")}
+    assert issues == {
+        ("corrupt-metadata", "corrupt_utf8-1.0.dist-info"),
+        ("incomplete-metadata", "no_version-3.1.dist-info"),
+    }
     assert by_name["six"]["version"] == "1.16.0"  # the scan went on past the broken ones
 
 
@@ -101,14 +105,20 @@ def test_runs_on_python_3_8(envaudit: Runner) -> None:
     assert snapshot["interpreter"]["version"].startswith("3.8.")
 
 
-def test_nothing_of_envaudit_s_own_environment_leaks_into_the_target(envaudit: Runner, tmp_path: Path) -> None:
+def test_nothing_of_envaudit_s_own_environment_leaks_into_the_target(
+    envaudit: Runner, tmp_path: Path
+) -> None:
     leak = tmp_path / "leak"
     (leak / "leaked_pkg-6.6.6.dist-info").mkdir(parents=True)
     (leak / "leaked_pkg-6.6.6.dist-info" / "METADATA").write_text("Name: leaked-pkg\nVersion: 6.6.6\n")
     other = recipes.origins()
     venv = recipes.pinned()
-    env = {"PYTHONPATH": str(leak), "VIRTUAL_ENV": str(other.path),
-           "PYTHONSTARTUP": str(tmp_path / "nope.py"), "PYTHONNOUSERSITE": ""}
+    env = {
+        "PYTHONPATH": str(leak),
+        "VIRTUAL_ENV": str(other.path),
+        "PYTHONSTARTUP": str(tmp_path / "nope.py"),
+        "PYTHONNOUSERSITE": "",
+    }
     snapshot = scan_json(envaudit, f"python:{venv.python}", env=env)
     assert str(leak) not in snapshot["interpreter"]["sys_path"]
     assert "leaked-pkg" not in active(snapshot)
@@ -136,7 +146,7 @@ def _blank_volatile(data: dict[str, Any], venv: Venv) -> dict[str, Any]:
     interp = blanked["interpreter"]
     for key in ("version", "os_release", "libc_version", "resolved_executable", "requested", "machine"):
         interp[key] = "<volatile>"
-    interp["markers"] = {k: "<volatile>" for k in interp["markers"]}
+    interp["markers"] = dict.fromkeys(interp["markers"], "<volatile>")
     interp["sys_path"] = [p for p in interp["sys_path"] if p.startswith("<VENV>")]
     return blanked
 
@@ -147,8 +157,17 @@ def test_golden_snapshot_of_a_pinned_venv(envaudit: Runner, tmp_path: Path) -> N
     project.mkdir()
     (project / "requirements.txt").write_text("six==1.16.0\nattrs>=23\nidna\npackaging<24\nabsent-pkg==1.0\n")
     env = {"GOLDEN_PLAIN": "value", "GOLDEN_TOKEN": "hunter2", "PYTHONHASHSEED": "0"}
-    snapshot = scan_json(envaudit, f"python:{venv.python}", "--project", str(project),
-                         "--env-include", "GOLDEN_*", "--env-include", "PYTHONHASHSEED", env=env)
+    snapshot = scan_json(
+        envaudit,
+        f"python:{venv.python}",
+        "--project",
+        str(project),
+        "--env-include",
+        "GOLDEN_*",
+        "--env-include",
+        "PYTHONHASHSEED",
+        env=env,
+    )
     got = _blank_volatile(snapshot, venv)
     golden = GOLDEN / "scan-pinned-venv.json"
     if os.environ.get("ENVAUDIT_UPDATE_GOLDEN"):

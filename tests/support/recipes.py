@@ -23,13 +23,18 @@ def git_repo_of(project: str) -> tuple[Path, str]:
     """A git repository holding a fixture project, with a deterministic commit id."""
     repo = _fresh_copy(FIXTURES / "projects" / project, f"git-{project}")
     identity = {
-        "GIT_AUTHOR_NAME": "envaudit tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
-        "GIT_COMMITTER_NAME": "envaudit tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
-        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+        "GIT_AUTHOR_NAME": "envaudit tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+        "GIT_COMMITTER_NAME": "envaudit tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
     }
     run(["git", "init", "-q", "-b", "main", repo])
     run(["git", "-C", repo, "add", "-A"])
-    run(["git", "-C", repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "fixture"], extra_env=identity)
+    run(
+        ["git", "-C", repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "fixture"], extra_env=identity
+    )
     commit = run(["git", "-C", repo, "rev-parse", "HEAD"]).stdout.strip()
     return repo, commit
 
@@ -78,7 +83,9 @@ BROKEN_METADATA_VENV = Recipe(
     packages=("six==1.16.0",),
     steps=(("fixtures/metadata copied into site-packages", _copy_metadata_fixtures),),
 )
-SYSTEM_SITE_VENV = Recipe(name="system-site", packages=("iniconfig==2.0.0",), with_pip=True, system_site_packages=True)
+SYSTEM_SITE_VENV = Recipe(
+    name="system-site", packages=("iniconfig==2.0.0",), with_pip=True, system_site_packages=True
+)
 
 
 def pinned() -> Venv:
@@ -95,3 +102,19 @@ def broken_metadata() -> Venv:
 
 def system_site() -> Venv:
     return build(SYSTEM_SITE_VENV)
+
+
+BENCH_100_VENV = Recipe(
+    name="bench-100",
+    # The pins themselves (not the file name) are the packages, so editing the file rebuilds the venv.
+    packages=tuple(
+        line.strip()
+        for line in (FIXTURES / "bench" / "requirements-100.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ),
+    with_pip=True,
+)
+
+
+def bench_100() -> Venv:
+    return build(BENCH_100_VENV)

@@ -38,7 +38,9 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(cmd: Sequence[str | Path], extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: Sequence[str | Path], extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**clean_env(), **(extra_env or {})}
     proc = subprocess.run([str(c) for c in cmd], text=True, capture_output=True, env=env, check=False)
     if proc.returncode != 0:
@@ -81,8 +83,15 @@ class Recipe:
 
     def key(self) -> str:
         data = json.dumps(
-            [self.name, self.packages, self.with_pip, self.system_site_packages, [s[0] for s in self.steps],
-             self.version, base_python()]
+            [
+                self.name,
+                self.packages,
+                self.with_pip,
+                self.system_site_packages,
+                [s[0] for s in self.steps],
+                self.version,
+                base_python(),
+            ]
         )
         return hashlib.sha256(data.encode()).hexdigest()[:12]
 

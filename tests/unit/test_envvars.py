@@ -11,14 +11,27 @@ KEY = FingerprintKey.from_bytes(b"k" * 32)
 
 @pytest.mark.parametrize(
     "name",
-    ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "MYSQL_PASSWD", "OPENAI_API_KEY", "NPM_AUTH",
-     "GOOGLE_APPLICATION_CREDENTIALS", "ghtoken", "DBPASSWORD", "SENTRY_DSN", "PRIVATE_KEY"],
+    [
+        "GITHUB_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "DB_PASSWORD",
+        "MYSQL_PASSWD",
+        "OPENAI_API_KEY",
+        "NPM_AUTH",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "ghtoken",
+        "DBPASSWORD",
+        "SENTRY_DSN",
+        "PRIVATE_KEY",
+    ],
 )
 def test_secret_names(name: str) -> None:
     assert secret_by_name(name)
 
 
-@pytest.mark.parametrize("name", ["PATH", "HOME", "AUTHOR", "SSH_AUTH_SOCK", "KEYBOARD_LAYOUT", "PIP_CERT", "PASSENGER"])
+@pytest.mark.parametrize(
+    "name", ["PATH", "HOME", "AUTHOR", "SSH_AUTH_SOCK", "KEYBOARD_LAYOUT", "PIP_CERT", "PASSENGER"]
+)
 def test_not_secret_names(name: str) -> None:
     assert not secret_by_name(name)
 
@@ -41,8 +54,15 @@ def test_secret_values(value: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["/usr/local/bin:/usr/bin:/bin", "en_US.UTF-8", "https://pypi.org/simple", "1", "Europe/Berlin",
-     "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"],
+    [
+        "/usr/local/bin:/usr/bin:/bin",
+        "en_US.UTF-8",
+        "https://pypi.org/simple",
+        "1",
+        "Europe/Berlin",
+        "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+    ],
 )
 def test_ordinary_values(value: str) -> None:
     assert secret_by_value(value) is None
@@ -68,7 +88,9 @@ def test_fingerprints_are_keyed_so_short_secrets_cannot_be_guessed_without_the_k
 
 
 def test_policy_include_exclude_redact_allow() -> None:
-    policy = EnvPolicy(include=("APP_*", "LANG"), exclude=("APP_DEBUG",), redact=("APP_INTERNAL",), allow=("APP_KEY_ID",))
+    policy = EnvPolicy(
+        include=("APP_*", "LANG"), exclude=("APP_DEBUG",), redact=("APP_INTERNAL",), allow=("APP_KEY_ID",)
+    )
     env = {"APP_INTERNAL": "x", "APP_DEBUG": "1", "APP_KEY_ID": "public-id", "LANG": "C", "HOME": "/root"}
     captured = {v.name: v for v in capture(env, KEY, policy)}
     assert sorted(captured) == ["APP_INTERNAL", "APP_KEY_ID", "LANG"]
@@ -76,8 +98,21 @@ def test_policy_include_exclude_redact_allow() -> None:
     assert captured["APP_KEY_ID"].value == "public-id"
 
 
-@pytest.mark.parametrize("name", ["PYTHONPATH", "PYTHONHASHSEED", "LD_LIBRARY_PATH", "OMP_NUM_THREADS",
-                                  "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TZ", "LANG", "LC_ALL", "PIP_INDEX_URL"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PYTHONPATH",
+        "PYTHONHASHSEED",
+        "LD_LIBRARY_PATH",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "TZ",
+        "LANG",
+        "LC_ALL",
+        "PIP_INDEX_URL",
+    ],
+)
 def test_relevant(name: str) -> None:
     assert is_relevant(name)
 

@@ -5,15 +5,32 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from envaudit.model import Distribution, MetadataFormat, Origin, OriginKind, PinKind, RequirementKind, RequirementStatus
+from envaudit.model import (
+    Distribution,
+    MetadataFormat,
+    Origin,
+    OriginKind,
+    PinKind,
+    RequirementKind,
+    RequirementStatus,
+)
 from envaudit.requirements import RequirementsError, check_all, classify, logical_lines, read_project
 
 
 @pytest.mark.parametrize(
     ("spec", "kind"),
-    [("==1.2", PinKind.PINNED), ("===1.2", PinKind.PINNED), ("==1.*", PinKind.BOUNDED), ("~=1.2", PinKind.BOUNDED),
-     (">=1,<2", PinKind.BOUNDED), ("<2", PinKind.BOUNDED), (">=1", PinKind.LOWER_BOUND_ONLY),
-     (">1,!=1.5", PinKind.LOWER_BOUND_ONLY), ("", PinKind.UNPINNED), ("!=1.5", PinKind.UNPINNED)],
+    [
+        ("==1.2", PinKind.PINNED),
+        ("===1.2", PinKind.PINNED),
+        ("==1.*", PinKind.BOUNDED),
+        ("~=1.2", PinKind.BOUNDED),
+        (">=1,<2", PinKind.BOUNDED),
+        ("<2", PinKind.BOUNDED),
+        (">=1", PinKind.LOWER_BOUND_ONLY),
+        (">1,!=1.5", PinKind.LOWER_BOUND_ONLY),
+        ("", PinKind.UNPINNED),
+        ("!=1.5", PinKind.UNPINNED),
+    ],
 )
 def test_classify(spec: str, kind: PinKind) -> None:
     assert classify(SpecifierSet(spec), None) is kind
@@ -22,7 +39,10 @@ def test_classify(spec: str, kind: PinKind) -> None:
 def test_logical_lines_join_continuations_and_strip_comments() -> None:
     text = "a==1 \\\n  --hash=sha256:abc # trailing\n# whole line\n\nb#not-a-comment\n"
     lines = logical_lines(text)
-    assert [(ln.lineno, ln.text) for ln in lines] == [(1, "a==1 --hash=sha256:abc"), (4 + 1, "b#not-a-comment")]
+    assert [(ln.lineno, ln.text) for ln in lines] == [
+        (1, "a==1 --hash=sha256:abc"),
+        (4 + 1, "b#not-a-comment"),
+    ]
 
 
 def write(path: Path, text: str) -> Path:
@@ -32,7 +52,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_requirements_files_with_includes_options_markers_hashes_urls(tmp_path: Path) -> None:
-    write(tmp_path / "requirements.txt", """\
+    write(
+        tmp_path / "requirements.txt",
+        """\
 --index-url https://pypi.example/simple
 -r requirements/base.txt
 -c constraints.txt
@@ -44,7 +66,8 @@ requests[socks,security]<3; python_version >= "3.8"
 vcs-thing @ git+https://example.invalid/vcs-thing.git@v1
 -e ./local_pkg
 https://example.invalid/wheels/wheelpkg-2.0-py3-none-any.whl
-""")
+""",
+    )
     write(tmp_path / "requirements" / "base.txt", "six\n-r ../requirements.txt\n")
     write(tmp_path / "constraints.txt", "urllib3<3\n")
     write(tmp_path / "local_pkg" / "pyproject.toml", '[project]\nname = "local-pkg"\nversion = "0"\n')
@@ -81,7 +104,9 @@ def test_every_bad_line_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_pyproject_dependencies_extras_groups_with_lines(tmp_path: Path) -> None:
-    write(tmp_path / "pyproject.toml", """\
+    write(
+        tmp_path / "pyproject.toml",
+        """\
 [project]
 name = "app"
 dependencies = [
@@ -95,7 +120,8 @@ plot = ["matplotlib"]
 [dependency-groups]
 test = ["pytest>=8,<9", {include-group = "lint"}]
 lint = ["ruff"]
-""")
+""",
+    )
     reqs, _ = read_project(tmp_path)
     got = [(r.name, r.group, r.line, r.pin) for r in reqs]
     assert got == [
@@ -114,19 +140,32 @@ def test_pyproject_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def _dist(name: str, version: str) -> Distribution:
-    return Distribution(name=name, version=version, canonical_name=name, location="/sp", metadata_path="/sp/x",
-                        metadata_format=MetadataFormat.DIST_INFO, installer="pip", origin=Origin(OriginKind.INDEX))
+    return Distribution(
+        name=name,
+        version=version,
+        canonical_name=name,
+        location="/sp",
+        metadata_path="/sp/x",
+        metadata_format=MetadataFormat.DIST_INFO,
+        installer="pip",
+        origin=Origin(OriginKind.INDEX),
+    )
 
 
 def test_check_against_environment_with_target_markers(tmp_path: Path) -> None:
-    write(tmp_path / "requirements.txt",
-          "six==1.16.0\nattrs<20\nmissing-pkg\nold-only; python_version < '3.0'\nweird>=1\n-c c.txt\n")
+    write(
+        tmp_path / "requirements.txt",
+        "six==1.16.0\nattrs<20\nmissing-pkg\nold-only; python_version < '3.0'\nweird>=1\n-c c.txt\n",
+    )
     write(tmp_path / "c.txt", "notinstalled==1\n")
     reqs, _ = read_project(tmp_path)
     dists = [_dist("six", "1.16.0"), _dist("attrs", "23.2.0"), _dist("weird", "not-a-version")]
     checked = {r.name: r for r in check_all(reqs, dists, {"python_version": "3.11"})}
     assert checked["six"].status is RequirementStatus.SATISFIED
-    assert checked["attrs"].status is RequirementStatus.WRONG_VERSION and checked["attrs"].installed_version == "23.2.0"
+    assert (
+        checked["attrs"].status is RequirementStatus.WRONG_VERSION
+        and checked["attrs"].installed_version == "23.2.0"
+    )
     assert checked["missing-pkg"].status is RequirementStatus.MISSING
     assert checked["old-only"].status is RequirementStatus.NOT_APPLICABLE
     assert checked["weird"].status is RequirementStatus.UNKNOWN
@@ -134,6 +173,11 @@ def test_check_against_environment_with_target_markers(tmp_path: Path) -> None:
 
 
 def test_windows_line_endings_and_bom(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_bytes(b"\xef\xbb\xbfsix==1.0\r\nattrs>=2 \\\r\n  ; python_version>'3'\r\n")
+    (tmp_path / "requirements.txt").write_bytes(
+        b"\xef\xbb\xbfsix==1.0\r\nattrs>=2 \\\r\n  ; python_version>'3'\r\n"
+    )
     reqs, _ = read_project(tmp_path)
-    assert [(r.name, r.line, r.marker) for r in reqs] == [("six", 1, None), ("attrs", 2, 'python_version > "3"')]
+    assert [(r.name, r.line, r.marker) for r in reqs] == [
+        ("six", 1, None),
+        ("attrs", 2, 'python_version > "3"'),
+    ]

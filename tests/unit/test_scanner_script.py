@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from envaudit.inprocess import scanner
 
@@ -54,8 +57,13 @@ def test_unreadable_metadata_is_an_issue_and_the_distribution_is_kept(tmp_path: 
     (tmp_path / "ghost-2.0.dist-info").mkdir()
     dist = scanner.read_distribution(str(tmp_path), "ghost-2.0.dist-info", issues)
     assert dist is not None and (dist["name"], dist["version"]) == ("ghost", "2.0")
-    assert issues == [{"code": "missing-metadata", "path": str(tmp_path / "ghost-2.0.dist-info" / "METADATA"),
-                       "message": "metadata file is missing"}]
+    assert issues == [
+        {
+            "code": "missing-metadata",
+            "path": str(tmp_path / "ghost-2.0.dist-info" / "METADATA"),
+            "message": "metadata file is missing",
+        }
+    ]
 
 
 def test_duplicate_sys_path_entries_are_scanned_once(tmp_path: Path) -> None:
@@ -69,3 +77,36 @@ def test_marker_environment_matches_packaging() -> None:
     from packaging.markers import default_environment
 
     assert scanner.marker_environment() == default_environment()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_the_scanner_s_own_json_writer_round_trips(value: object) -> None:
+    assert json.loads(scanner.to_json(value)) == value
+
+
+@pytest.mark.parametrize("name", ["Foo_Bar", "foo.bar", "foo--_.bar", "-x-", "ZOPE.interface", "a__b"])
+def test_canonical_name_matches_packaging(name: str) -> None:
+    from packaging.utils import canonicalize_name
+
+    assert scanner.canonical_name(name) == canonicalize_name(name)
+
+
+def test_the_scanner_imports_no_heavy_modules_on_the_common_path() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        Path(scanner.__file__).read_text() + "\nimport sys as _s\n"
+        "_s.stderr.write(','.join(m for m in ('json', 're', 'platform', 'typing') if m in _s.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-"], input=script, capture_output=True, text=True, check=True
+    )
+    assert proc.stderr == ""

@@ -8,8 +8,19 @@ import pytest
 from envaudit import snapshot_io
 from envaudit.errors import InputError
 from envaudit.model import (
-    SCHEMA_VERSION, Distribution, EnvVar, Interpreter, Issue, MetadataFormat, Origin, OriginKind, PinKind,
-    Provenance, Requirement, RequirementKind, Snapshot,
+    SCHEMA_VERSION,
+    Distribution,
+    EnvVar,
+    Interpreter,
+    Issue,
+    MetadataFormat,
+    Origin,
+    OriginKind,
+    PinKind,
+    Provenance,
+    Requirement,
+    RequirementKind,
+    Snapshot,
 )
 
 
@@ -18,17 +29,40 @@ def make_snapshot() -> Snapshot:
         schema_version=SCHEMA_VERSION,
         provenance=Provenance("0.1.0", "local", "local", "2026-01-01T00:00:00Z", "host", "abc"),
         interpreter=Interpreter(
-            requested="/usr/bin/python3", executable="/usr/bin/python3", resolved_executable="/usr/bin/python3.11",
-            version="3.11.7", implementation="cpython", prefix="/usr", base_prefix="/usr", is_venv=False, os="Linux",
-            os_release="6", machine="x86_64", libc="glibc", libc_version="2.36",
-            markers=(("python_version", "3.11"), ("sys_platform", "linux")), sys_path=("/usr/lib/python3.11",),
+            requested="/usr/bin/python3",
+            executable="/usr/bin/python3",
+            resolved_executable="/usr/bin/python3.11",
+            version="3.11.7",
+            implementation="cpython",
+            prefix="/usr",
+            base_prefix="/usr",
+            is_venv=False,
+            os="Linux",
+            os_release="6",
+            machine="x86_64",
+            libc="glibc",
+            libc_version="2.36",
+            markers=(("python_version", "3.11"), ("sys_platform", "linux")),
+            sys_path=("/usr/lib/python3.11",),
         ),
         distributions=(
-            Distribution("six", "1.16.0", "six", "/sp", "/sp/six.dist-info", MetadataFormat.DIST_INFO, "pip",
-                         Origin(OriginKind.VCS, url="git+x", vcs="git", commit="abc"), ("a>1",), ">=3"),
+            Distribution(
+                "six",
+                "1.16.0",
+                "six",
+                "/sp",
+                "/sp/six.dist-info",
+                MetadataFormat.DIST_INFO,
+                "pip",
+                Origin(OriginKind.VCS, url="git+x", vcs="git", commit="abc"),
+                ("a>1",),
+                ">=3",
+            ),
         ),
         environment=(EnvVar("TOKEN", None, True, False, "hmac-sha256:00", "name"),),
-        requirements=(Requirement("six", "six", "six", "r.txt", 1, RequirementKind.REQUIREMENT, None, PinKind.UNPINNED),),
+        requirements=(
+            Requirement("six", "six", "six", "r.txt", 1, RequirementKind.REQUIREMENT, None, PinKind.UNPINNED),
+        ),
         issues=(Issue("corrupt-metadata", "bad", "/x"),),
     )
 
@@ -39,8 +73,16 @@ def test_round_trip_is_exact_and_stable() -> None:
     assert snapshot_io.loads(text, "x.json") == snapshot
     assert snapshot_io.dumps(snapshot_io.loads(text, "x.json")) == text
     data = json.loads(text)
-    assert list(data) == ["schema_version", "provenance", "interpreter", "distributions", "shadowed", "environment",
-                          "requirements", "issues"]
+    assert list(data) == [
+        "schema_version",
+        "provenance",
+        "interpreter",
+        "distributions",
+        "shadowed",
+        "environment",
+        "requirements",
+        "issues",
+    ]
     assert data["interpreter"]["markers"] == {"python_version": "3.11", "sys_platform": "linux"}
     assert data["distributions"][0]["name"] == "six" and data["distributions"][0]["version"] == "1.16.0"
 
@@ -54,8 +96,14 @@ def test_round_trip_is_exact_and_stable() -> None:
         (lambda d: d.update(schema_version=99), "unknown schema version 99"),
         (lambda d: d.pop("schema_version"), "schema_version: missing field"),
         (lambda d: d["interpreter"].update(is_venv="no"), "interpreter.is_venv: expected true or false"),
-        (lambda d: d["distributions"][0]["origin"].update(kind="ftp"), "distributions[0].origin.kind: expected one of"),
-        (lambda d: d["interpreter"].update(markers=[1]), "interpreter.markers: expected an object of strings"),
+        (
+            lambda d: d["distributions"][0]["origin"].update(kind="ftp"),
+            "distributions[0].origin.kind: expected one of",
+        ),
+        (
+            lambda d: d["interpreter"].update(markers=[1]),
+            "interpreter.markers: expected an object of strings",
+        ),
         (lambda d: d.update(distributions={}), "distributions: expected a list"),
     ],
 )

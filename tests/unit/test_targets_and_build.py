@@ -11,12 +11,18 @@ from envaudit.targets.local import minimal_environment
 
 @pytest.mark.parametrize(
     ("spelling", "kind", "location"),
-    [("local", TargetKind.LOCAL, ""), ("python:/usr/bin/python3", TargetKind.PYTHON, "/usr/bin/python3"),
-     ("./venv", TargetKind.PYTHON, "./venv"), ("/opt/venv/bin/python", TargetKind.PYTHON, "/opt/venv/bin/python"),
-     ("prod.json", TargetKind.SNAPSHOT, "prod.json"), ("docker:app:1.2", TargetKind.DOCKER, "app:1.2"),
-     ("docker-archive:x.tar", TargetKind.DOCKER_ARCHIVE, "x.tar"), ("oci:layout", TargetKind.OCI, "layout"),
-     ("oci-archive:x.tar", TargetKind.OCI_ARCHIVE, "x.tar"),
-     ("ssh://me@host:2222/usr/bin/python3", TargetKind.SSH, "ssh://me@host:2222/usr/bin/python3")],
+    [
+        ("local", TargetKind.LOCAL, ""),
+        ("python:/usr/bin/python3", TargetKind.PYTHON, "/usr/bin/python3"),
+        ("./venv", TargetKind.PYTHON, "./venv"),
+        ("/opt/venv/bin/python", TargetKind.PYTHON, "/opt/venv/bin/python"),
+        ("prod.json", TargetKind.SNAPSHOT, "prod.json"),
+        ("docker:app:1.2", TargetKind.DOCKER, "app:1.2"),
+        ("docker-archive:x.tar", TargetKind.DOCKER_ARCHIVE, "x.tar"),
+        ("oci:layout", TargetKind.OCI, "layout"),
+        ("oci-archive:x.tar", TargetKind.OCI_ARCHIVE, "x.tar"),
+        ("ssh://me@host:2222/usr/bin/python3", TargetKind.SSH, "ssh://me@host:2222/usr/bin/python3"),
+    ],
 )
 def test_grammar(spelling: str, kind: TargetKind, location: str) -> None:
     spec = parse_target(spelling)
@@ -30,10 +36,24 @@ def test_bad_spellings(spelling: str) -> None:
 
 
 def test_minimal_environment_keeps_python_variables_out() -> None:
-    env = minimal_environment({"PATH": "/bin", "PYTHONPATH": "/leak", "VIRTUAL_ENV": "/v", "PYTHONHOME": "/h",
-                               "PYENV_VERSION": "3.8.18", "SECRET": "x", "HOME": "/root"})
-    assert env == {"PATH": "/bin", "HOME": "/root", "PYENV_VERSION": "3.8.18", "LC_ALL": "C.UTF-8",
-                   "PYTHONIOENCODING": "utf-8"}
+    env = minimal_environment(
+        {
+            "PATH": "/bin",
+            "PYTHONPATH": "/leak",
+            "VIRTUAL_ENV": "/v",
+            "PYTHONHOME": "/h",
+            "PYENV_VERSION": "3.8.18",
+            "SECRET": "x",
+            "HOME": "/root",
+        }
+    )
+    assert env == {
+        "PATH": "/bin",
+        "HOME": "/root",
+        "PYENV_VERSION": "3.8.18",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
 @pytest.mark.parametrize(
@@ -42,11 +62,28 @@ def test_minimal_environment_keeps_python_variables_out() -> None:
         (None, "pip", "/sp", Origin(OriginKind.INDEX)),
         (None, None, "/sp", Origin(OriginKind.UNKNOWN)),
         (None, None, "/src", Origin(OriginKind.EDITABLE)),
-        ({"url": "file:///src", "dir_info": {"editable": True}}, "pip", "/sp", Origin(OriginKind.EDITABLE, "file:///src")),
+        (
+            {"url": "file:///src", "dir_info": {"editable": True}},
+            "pip",
+            "/sp",
+            Origin(OriginKind.EDITABLE, "file:///src"),
+        ),
         ({"url": "file:///src", "dir_info": {}}, "pip", "/sp", Origin(OriginKind.LOCAL, "file:///src")),
-        ({"url": "https://x/a.whl", "archive_info": {}}, "pip", "/sp", Origin(OriginKind.ARCHIVE, "https://x/a.whl")),
-        ({"url": "git+file:///r", "vcs_info": {"vcs": "git", "commit_id": "c0ffee", "requested_revision": "main"}},
-         "pip", "/sp", Origin(OriginKind.VCS, "git+file:///r", "git", "c0ffee", "main")),
+        (
+            {"url": "https://x/a.whl", "archive_info": {}},
+            "pip",
+            "/sp",
+            Origin(OriginKind.ARCHIVE, "https://x/a.whl"),
+        ),
+        (
+            {
+                "url": "git+file:///r",
+                "vcs_info": {"vcs": "git", "commit_id": "c0ffee", "requested_revision": "main"},
+            },
+            "pip",
+            "/sp",
+            Origin(OriginKind.VCS, "git+file:///r", "git", "c0ffee", "main"),
+        ),
     ],
 )
 def test_origin(direct_url: object, installer: str | None, location: str, expected: Origin) -> None:
@@ -54,11 +91,21 @@ def test_origin(direct_url: object, installer: str | None, location: str, expect
 
 
 def _d(name: str, version: str, location: str) -> Distribution:
-    return Distribution(name, version, name, location, f"{location}/{name}", MetadataFormat.DIST_INFO, "pip",
-                        Origin(OriginKind.INDEX))
+    return Distribution(
+        name,
+        version,
+        name,
+        location,
+        f"{location}/{name}",
+        MetadataFormat.DIST_INFO,
+        "pip",
+        Origin(OriginKind.INDEX),
+    )
 
 
 def test_first_on_sys_path_wins_and_copies_are_kept() -> None:
-    active, shadowed = split_shadowed([_d("six", "1.16.0", "/a"), _d("attrs", "1", "/a"), _d("six", "1.15.0", "/b")])
+    active, shadowed = split_shadowed(
+        [_d("six", "1.16.0", "/a"), _d("attrs", "1", "/a"), _d("six", "1.15.0", "/b")]
+    )
     assert [(d.name, d.version) for d in active] == [("six", "1.16.0"), ("attrs", "1")]
     assert [(d.version, d.shadowed_by) for d in shadowed] == [("1.15.0", "/a")]

@@ -1,0 +1,35 @@
+"""``make bench``: every issue's performance bar, measured as a ratio against its baseline."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.benchmarks import bench_scan
+from tests.benchmarks.harness import Outcome, run
+
+SUITES = [bench_scan]
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    outcomes: list[Outcome] = []
+    for suite in SUITES:
+        for benchmark in suite.benchmarks():
+            if wanted and not any(w in benchmark.name for w in wanted):
+                continue
+            outcomes.append(run(benchmark))
+    print()
+    print("| issue | benchmark | envaudit | baseline | ratio | bar |")
+    print("|---|---|---|---|---|---|")
+    for o in outcomes:
+        b = o.benchmark
+        print(
+            f"| #{b.issue} | {b.description} | {o.candidate_s * 1000:.0f} ms | {b.baseline_description}: "
+            f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {b.bar}x |"
+        )
+    failed = [o for o in outcomes if not o.ok]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
