@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from envaudit.model import PinKind, RequirementStatus, Snapshot
+from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
 
 LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
 UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
@@ -74,15 +74,39 @@ def _requirements(snapshot: Snapshot, console: Console) -> None:
         console.print("  all pinned or bounded, and all satisfied")
         return
     table = Table(box=None, padding=(0, 1), show_edge=False)
-    for column in ("requirement", "pin", "status", "installed", "declared in"):
-        table.add_column(column, overflow="fold")
+    table.add_column("requirement", overflow="fold", ratio=1)
+    table.add_column("pin", no_wrap=True)
+    table.add_column("installed", no_wrap=True)
+    table.add_column("declared in", no_wrap=True)
     for r in notable:
-        style = "red" if r.status in UNSATISFIED else ""
+        installed = _installed_cell(r)
         where = f"{r.source}:{r.line}" if r.line else r.source
-        table.add_row(
-            r.text, r.pin.value, Text(r.status.value, style=style), r.installed_version or "-", where
-        )
+        table.add_row(r.text, PIN_LABELS[r.pin], installed, where)
     console.print(table)
+
+
+# Short labels keep the table inside 80 columns; JSON and the model keep the full names.
+PIN_LABELS = {
+    PinKind.PINNED: "pinned",
+    PinKind.BOUNDED: "bounded",
+    PinKind.LOWER_BOUND_ONLY: "lower bound",
+    PinKind.UNPINNED: "unpinned",
+    PinKind.URL: "url",
+}
+
+
+def _installed_cell(r: Requirement) -> Text:
+    match r.status:
+        case RequirementStatus.MISSING:
+            return Text("missing", style="red")
+        case RequirementStatus.WRONG_VERSION:
+            return Text(f"{r.installed_version} ✗", style="red")
+        case RequirementStatus.UNKNOWN:
+            return Text(f"{r.installed_version or '?'} ?", style="yellow")
+        case RequirementStatus.NOT_APPLICABLE:
+            return Text("n/a", style="dim")
+        case RequirementStatus.SATISFIED:
+            return Text(r.installed_version or "ok")
 
 
 def _environment(snapshot: Snapshot, console: Console) -> None:
