@@ -7,18 +7,20 @@ redaction, requirements) are imported while the targets' interpreters start up.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envaudit.errors import EnvauditError, UsageError
+from envaudit.errors import EnvauditError, InputError, UsageError
 from envaudit.targets import TargetKind, TargetSpec, parse_target
 from envaudit.targets.local import ScriptRun, resolve_interpreter
 
 if TYPE_CHECKING:
     from envaudit.envvars import EnvPolicy
+    from envaudit.findings import Location, Report
     from envaudit.model import Issue, Requirement, Snapshot
     from envaudit.scan import ScanContext
 
@@ -208,7 +210,7 @@ def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:
     names: list[Path] = []
     taken: set[str] = set()
     for spec in specs:
-        stem = snapshot_file_stem(spec.spelling)
+        stem = snapshot_file_stem(spec.name)
         candidate, n = stem, 2
         while candidate in taken:
             candidate, n = f"{stem}-{n}", n + 1
@@ -220,3 +222,126 @@ def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:
 def snapshot_file_stem(spelling: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "._-@" else "_" for c in spelling)
     return cleaned.strip("._") or "target"
+
+
+# --- diff and gate ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A report, and the targets that could not be scanned (reported beside it, exit 3)."""
+
+    report: Report
+    failures: tuple[TargetResult, ...]
+
+
+def _labels(specs: Sequence[TargetSpec]) -> list[str]:
+    """Report names: NAME of NAME=TARGET or the spelling, made unique with #2, #3..."""
+    seen: dict[str, int] = {}
+    labels = []
+    for spec in specs:
+        seen[spec.name] = seen.get(spec.name, 0) + 1
+        labels.append(spec.name if seen[spec.name] == 1 else f"{spec.name}#{seen[spec.name]}")
+    return labels
+
+
+def _anchor(options: ScanOptions) -> Location | None:
+    from envaudit.findings import Location
+
+    project = options.project or Path.cwd()
+    for name in ("requirements.txt", "pyproject.toml"):
+        if (project / name).is_file():
+            return Location(name)
+    return None
+
+
+def diff(spellings: Sequence[str], options: ScanOptions, *, baseline: str | None = None) -> Judged:
+    """Every target against the reference: ``baseline`` (one of the targets, or another) or the first."""
+    from envaudit import diff as differ
+
+    spellings = list(spellings)
+    if baseline is not None and baseline not in spellings:
+        spellings.insert(0, baseline)
+    reference = spellings.index(baseline) if baseline is not None else 0
+    if len(spellings) < 2:
+        raise UsageError("diff needs at least two targets (or one target and --baseline)")
+    results = scan(spellings, options)
+    labels = _labels([r.spec for r in results])
+    items = [
+        differ.Labelled(label, r.snapshot) for label, r in zip(labels, results, strict=True) if r.snapshot
+    ]
+    failures = tuple(r for r in results if r.error is not None)
+    if results[reference].snapshot is None or len(items) < 2:
+        # Nothing to compare against: the failures say why.
+        raise failures[0].error if failures and failures[0].error else UsageError("nothing to compare")
+    ref_label = labels[reference]
+    ref_index = next(i for i, item in enumerate(items) if item.label == ref_label)
+    report = replace(differ.diff(items, ref_index), anchor=_anchor(options))
+    return Judged(report, failures)
+
+
+def gate(
+    options: ScanOptions,
+    *,
+    baseline: str | None,
+    target: str | None,
+    fail_on: str | None,
+    allow_drift: Sequence[str] = (),
+    today: dt.date | None = None,
+) -> Judged:
+    """The pre-deploy verdict: ``target`` against ``baseline`` under the project's gate policy."""
+    from envaudit import config as config_module
+    from envaudit import diff as differ
+    from envaudit import hygiene, policy
+
+    cfg = config_module.load(options.config_file, options.project or Path.cwd())
+    gate_table = dict(cfg.raw).get("gate", {})
+    if not isinstance(gate_table, dict):
+        raise InputError(cfg.source or "config", "tool.envaudit.gate: expected a table")
+    rules = policy.parse_gate(cfg.source or "pyproject.toml", gate_table)
+    rules = replace(
+        rules,
+        baseline=baseline or rules.baseline,
+        target=target or rules.target,
+        fail_on=policy.FailOn(fail_on) if fail_on else rules.fail_on,
+        allow_drift=rules.allow_drift | frozenset(allow_drift),
+    )
+    if not rules.baseline:
+        raise UsageError(
+            "the gate needs a baseline",
+            tip="set baseline in [tool.envaudit.gate] (e.g. a committed prod.json) or pass --baseline",
+        )
+    results = scan([rules.baseline, rules.target], options)
+    failures = tuple(r for r in results if r.error is not None)
+    if failures:
+        from envaudit.findings import Report
+
+        return Judged(Report(command="gate", environments=(), findings=()), failures)
+    base_snapshot, target_snapshot = (r.snapshot for r in results)
+    assert base_snapshot is not None and target_snapshot is not None
+    ref, other = _labels([r.spec for r in results])
+    report = differ.diff([differ.Labelled(ref, base_snapshot), differ.Labelled(other, target_snapshot)])
+    extra = [
+        *hygiene.requirement_findings(
+            other, target_snapshot, fail_unpinned=rules.fail_on_unpinned, fail_loose=rules.fail_on_loose
+        ),
+        *hygiene.issue_findings(other, target_snapshot),
+    ]
+    from envaudit.findings import Check
+
+    checks = (
+        *report.checks,
+        Check(f"declared requirements pinned: {other}", "requirements", (other,)),
+        Check(f"scan issues: {other}", "scan", (other,)),
+    )
+    findings, verdict = policy.evaluate((*report.findings, *extra), rules, today or dt.date.today())
+    if not verdict.passed and any(f.check == "distributions" for f in verdict.failing):
+        verdict = replace(
+            verdict,
+            tip=f"pin what drifted: envaudit pin requirements.txt --from {rules.baseline} "
+            f"--minimal --against {rules.target}",
+        )
+    report = replace(
+        report, command="gate", findings=findings, checks=checks, verdict=verdict, anchor=_anchor(options)
+    )
+    return Judged(report, failures)

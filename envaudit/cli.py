@@ -11,6 +11,8 @@ from pathlib import Path
 
 from envaudit import __version__, api
 from envaudit.errors import EnvauditError, ExitCode
+from envaudit.findings import Report, Severity
+from envaudit.report import ReportFormat
 
 
 class ScanFormat(StrEnum):
@@ -63,7 +65,80 @@ def build_parser() -> argparse.ArgumentParser:
         help="report format on stdout (default: text)",
     )
     _add_target_options(scan)
+
+    diff = commands.add_parser(
+        "diff", help="compare two or more environments (live targets or saved snapshots)"
+    )
+    diff.add_argument(
+        "targets", nargs="+", metavar="TARGET", help="the first is the reference unless --baseline"
+    )
+    diff.add_argument(
+        "--baseline",
+        metavar="TARGET",
+        help="the reference: one of the targets, or another target to compare all of them against",
+    )
+    diff.add_argument(
+        "--fail-on",
+        type=FailOn,
+        choices=list(FailOn),
+        default=FailOn.INFO,
+        help="exit 1 when a finding has at least this severity (default: info, i.e. any drift)",
+    )
+    _add_report_options(diff)
+    _add_target_options(diff)
+
+    gate = commands.add_parser(
+        "gate", help="the pre-deploy verdict for CI, configured in [tool.envaudit.gate]"
+    )
+    gate.add_argument(
+        "--baseline", metavar="TARGET", help="what the target must match (overrides the config)"
+    )
+    gate.add_argument(
+        "--target", metavar="TARGET", help="what is checked (overrides the config; default local)"
+    )
+    gate.add_argument(
+        "--fail-on",
+        type=FailOn,
+        choices=list(FailOn),
+        default=None,
+        help="fail on findings of at least this severity (overrides the config; default warning)",
+    )
+    gate.add_argument(
+        "--allow-drift",
+        action="append",
+        default=[],
+        metavar="LEVEL",
+        choices=["major", "minor", "patch", "prerelease", "local", "downgrade", "invalid"],
+        help="version changes of this level do not fail the gate (repeatable)",
+    )
+    _add_report_options(gate)
+    _add_target_options(gate)
     return parser
+
+
+class FailOn(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that prints a findings report shares."""
+    parser.add_argument(
+        "--format",
+        type=ReportFormat,
+        choices=list(ReportFormat),
+        default=ReportFormat.TEXT,
+        help="report format (default: text)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE (atomically) instead of standard output",
+    )
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
@@ -163,6 +238,53 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return max((int(f.exit_code) for f in failures), default=int(ExitCode.OK))
 
 
+def _emit(report: Report, args: argparse.Namespace) -> None:
+    from envaudit.report import render
+    from envaudit.snapshot_io import write_atomic
+
+    if args.output is not None:
+        write_atomic(args.output, render(report, args.format))
+        print(f"wrote {args.format.value} report to {args.output}", file=sys.stderr)
+    elif args.format is ReportFormat.TEXT:
+        from rich.console import Console
+
+        from envaudit.report import text
+
+        text.render(report, Console(highlight=False))
+    else:
+        sys.stdout.write(render(report, args.format))
+
+
+def _judged_exit(judged: api.Judged, failed: bool) -> int:
+    for result in judged.failures:
+        if result.error is not None:
+            _error(result.error)
+    if judged.failures:
+        return int(ExitCode.UNREACHABLE)
+    return int(ExitCode.FINDINGS if failed else ExitCode.OK)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    judged = api.diff(args.targets, _scan_options(args), baseline=args.baseline)
+    _emit(judged.report, args)
+    threshold = None if args.fail_on is FailOn.NEVER else Severity(args.fail_on.value)
+    failed = threshold is not None and any(f.severity.at_least(threshold) for f in judged.report.findings)
+    return _judged_exit(judged, failed)
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    judged = api.gate(
+        _scan_options(args),
+        baseline=args.baseline,
+        target=args.target,
+        fail_on=args.fail_on.value if args.fail_on else None,
+        allow_drift=args.allow_drift,
+    )
+    if judged.report.verdict is not None:
+        _emit(judged.report, args)
+    return _judged_exit(judged, judged.report.verdict is not None and not judged.report.verdict.passed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -170,6 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         match args.command:
             case "scan":
                 return _cmd_scan(args)
+            case "diff":
+                return _cmd_diff(args)
+            case "gate":
+                return _cmd_gate(args)
         parser.error(f"unknown command {args.command}")
     except EnvauditError as exc:
         _error(exc)

@@ -1,0 +1,59 @@
+"""Report formats. Every judging command renders a ``findings.Report`` through one of these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from envaudit.findings import Report, Severity
+
+
+class ReportFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+
+def counts(report: Report) -> dict[Severity, int]:
+    out = dict.fromkeys(Severity, 0)
+    for f in report.findings:
+        out[f.severity] += 1
+    return out
+
+
+def summary_line(report: Report) -> str:
+    c = counts(report)
+    envs = len(report.environments)
+    parts = [f"{c[Severity.ERROR]} errors", f"{c[Severity.WARNING]} warnings", f"{c[Severity.INFO]} info"]
+    extra = "".join(f", {v} {k}" for k, v in report.summary)
+    verdict = ""
+    if report.verdict is not None:
+        verdict = "gate PASSED: " if report.verdict.passed else "gate FAILED: "
+    where = f"across {envs} environments (reference {report.reference})"
+    return f"summary: {verdict}{', '.join(parts)} {where}{extra}"
+
+
+def render(report: Report, fmt: ReportFormat) -> str:
+    """The report as text in ``fmt`` (for TEXT: plain, uncoloured; the CLI prints colour on a TTY)."""
+    match fmt:
+        case ReportFormat.TEXT:
+            from envaudit.report import text
+
+            return text.render_to_string(report)
+        case ReportFormat.JSON:
+            from envaudit.report import json_report
+
+            return json_report.render(report)
+        case ReportFormat.MARKDOWN:
+            from envaudit.report import markdown
+
+            return markdown.render(report)
+        case ReportFormat.SARIF:
+            from envaudit.report import sarif
+
+            return sarif.render(report)
+        case ReportFormat.JUNIT:
+            from envaudit.report import junit
+
+            return junit.render(report)

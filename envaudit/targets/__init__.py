@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,9 +29,18 @@ class TargetKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
-    spelling: str  # exactly as the user wrote it; used in reports and file names
+    spelling: str  # the target as the user wrote it, without a NAME= label
     kind: TargetKind
     location: str  # interpreter path, snapshot file, image reference, archive path or ssh address
+    label: str = ""  # what reports call it: the NAME of NAME=TARGET, else the spelling
+
+    @property
+    def name(self) -> str:
+        return self.label or self.spelling
+
+
+# NAME=TARGET gives a target a short name for reports: dev=python:.venv prod=prod.json
+_LABEL = re.compile(r"^(?P<label>[A-Za-z0-9][A-Za-z0-9_.\-]*)=(?P<target>.+)$")
 
 
 _PREFIXES = (
@@ -43,6 +53,14 @@ _PREFIXES = (
 
 
 def parse_target(spelling: str) -> TargetSpec:
+    labelled = _LABEL.match(spelling.strip())
+    if labelled and not Path(spelling).exists():
+        spec = _parse(labelled.group("target"))
+        return TargetSpec(spec.spelling, spec.kind, spec.location, label=labelled.group("label"))
+    return _parse(spelling)
+
+
+def _parse(spelling: str) -> TargetSpec:
     text = spelling.strip()
     if not text:
         raise UsageError("empty target", tip=GRAMMAR_TIP)

@@ -1,0 +1,120 @@
+"""Findings: what every judging command (diff, gate, probe, audit) reports, in one shape.
+
+A finding has a stable rule id (see ``rules``), a severity, the environments it concerns, the
+thing it is about, and where one applies a location (a requirements file and line). Reports in
+every format are rendered from a ``Report``; no format knows where its findings came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from envaudit.model import StrPairs
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, threshold: Severity) -> bool:
+        return self.rank >= threshold.rank
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str  # stable id, e.g. "EA103"
+    severity: Severity
+    check: str  # the family it belongs to: distributions, interpreter, environment, requirements, ...
+    subject: str  # what it is about: a package, a variable, an interpreter fact
+    message: str  # one line, plain language
+    environments: tuple[str, ...]  # labels of the environments it concerns (reference first)
+    location: Location | None = None
+    details: StrPairs = ()  # machine-readable facts: from, to, level, cause, ...
+
+    def detail(self, key: str) -> str | None:
+        return dict(self.details).get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """One environment a report covers, as the reader needs to recognise it."""
+
+    label: str
+    target: str
+    python: str
+    distributions: int
+    scanned_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    """One package across environments: the reference, the consensus, and each environment's version."""
+
+    package: str
+    reference: str | None
+    consensus: str | None
+    versions: tuple[str | None, ...]  # in Report.environments order; None where absent
+    outliers: tuple[str, ...]  # labels of environments that differ from the consensus
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A check that was run, for reports that list what passed as well as what failed (JUnit, gate)."""
+
+    name: str  # e.g. "distributions: dev -> prod"
+    check: str  # the finding family it covers
+    environments: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding the gate did not count, and why."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    passed: bool
+    fail_on: str  # the threshold, e.g. "warning"
+    failing: tuple[Finding, ...]  # the findings that made it fail
+    suppressed: tuple[Suppressed, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. expired ignores, suggestions
+    tip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    command: str  # diff, gate, probe, audit
+    environments: tuple[Environment, ...]
+    findings: tuple[Finding, ...]
+    checks: tuple[Check, ...] = ()
+    matrix: tuple[MatrixRow, ...] = ()
+    verdict: Verdict | None = None
+    summary: StrPairs = field(default=())  # extra counts a command wants in the summary line
+    # Where findings without a location of their own are anchored in formats that need a file (SARIF):
+    # the project's requirements file or pyproject.toml, when there is one.
+    anchor: Location | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.environments[0].label if self.environments else ""
