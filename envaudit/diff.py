@@ -78,10 +78,10 @@ def change_level(old: str, new: str) -> str | None:
         return None if old == new else "invalid"
     if a == b:
         return None
+    if a.public == b.public:
+        return "local"  # +cpu vs +cu121: local labels order lexically, which means nothing, so no direction
     if b < a:
         return "downgrade"
-    if a.public == b.public:
-        return "local"
     ra = a.release + (0,) * (3 - len(a.release))
     rb = b.release + (0,) * (3 - len(b.release))
     if ra[0] != rb[0]:

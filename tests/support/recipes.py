@@ -118,3 +118,12 @@ BENCH_100_VENV = Recipe(
 
 def bench_100() -> Venv:
     return build(BENCH_100_VENV)
+
+
+# PINNED with known drift: attrs major up, idna minor up, packaging down, iniconfig gone, tomli new.
+DRIFTED = ("six==1.16.0", "attrs==24.2.0", "idna==3.10", "packaging==24.0", "tomli==2.0.2")
+DRIFTED_VENV = Recipe(name="drifted", packages=DRIFTED)
+
+
+def drifted() -> Venv:
+    return build(DRIFTED_VENV)

@@ -1,0 +1,131 @@
+"""Every report format, golden-tested on one deterministic diff and one gate verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from envaudit import __version__
+from envaudit.diff import Labelled, diff
+from envaudit.findings import Location, Report
+from envaudit.hygiene import requirement_findings
+from envaudit.model import PinKind, RequirementStatus
+from envaudit.policy import FailOn, GatePolicy, Ignore, evaluate
+from envaudit.report import ReportFormat, render
+from envaudit.report.text import render_to_string
+from tests.support.snapshots import dist, requirement, secret, snapshot, var
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+GOLDEN = FIXTURES / "golden"
+SUFFIX = {ReportFormat.TEXT: "txt", ReportFormat.JSON: "json", ReportFormat.MARKDOWN: "md",
+          ReportFormat.SARIF: "sarif", ReportFormat.JUNIT: "xml"}
+
+
+def diff_report() -> Report:
+    reqs = [requirement("pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "1.5.3", line=2),
+            requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.SATISFIED, "1.26.4", line=3)]
+    prod_reqs = [dataclasses.replace(reqs[0], installed_version="2.2.3"),
+                 dataclasses.replace(reqs[1], status=RequirementStatus.WRONG_VERSION, installed_version="2.0.0")]
+    dev = snapshot([dist("pandas", "1.5.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")], requirements=reqs,
+                   env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")], target="python:.venv")
+    staging = snapshot([dist("pandas", "2.2.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")],
+                       requirements=[dataclasses.replace(reqs[0], installed_version="2.2.3"), reqs[1]],
+                       env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")],
+                       target="staging.json")
+    prod = snapshot([dist("pandas", "2.2.3", requires=["tzdata>=2022.7"]), dist("numpy", "2.0.0"),
+                     dist("tzdata", "2025.2"), dist("pyarrow", "17.0.0")], requirements=prod_reqs, python="3.12.1",
+                    env=[var("TZ", "Europe/Berlin", relevant=True), secret("API_TOKEN", "hmac-sha256:01")],
+                    target="prod.json")
+    report = diff([Labelled("dev", dev), Labelled("staging", staging), Labelled("prod", prod)])
+    return dataclasses.replace(report, anchor=Location("requirements.txt"))
+
+
+def gate_report() -> Report:
+    base = diff_report()
+    prod_findings = [f for f in base.findings if f.environments[-1] == "prod"]
+    extra = requirement_findings("prod", snapshot({}, requirements=[requirement(
+        "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "2.2.3", line=2)]),
+        fail_unpinned=False, fail_loose=False)
+    policy = GatePolicy(fail_on=FailOn.WARNING, allow_drift=frozenset({"minor"}), ignores=(
+        Ignore(reason="numpy 2 verified in staging", package="numpy", expires=dt.date(2027, 3, 1)),
+        Ignore(reason="temporary", package="pyarrow", expires=dt.date(2026, 1, 1)),
+    ))
+    findings, verdict = evaluate((*prod_findings, *extra), policy, dt.date(2026, 12, 1))
+    envs = tuple(e for e in base.environments if e.label in ("dev", "prod"))
+    checks = tuple(c for c in base.checks if c.environments == ("dev", "prod"))
+    return dataclasses.replace(base, command="gate", environments=envs, findings=findings, checks=checks, matrix=(),
+                               verdict=verdict)
+
+
+def rendered(report: Report, fmt: ReportFormat) -> str:
+    out = render_to_string(report, width=80) if fmt is ReportFormat.TEXT else render(report, fmt)
+    return out.replace(f'"{__version__}"', '"<version>"')
+
+
+CASES = [(name, fmt) for name in ("diff", "gate") for fmt in ReportFormat]
+
+
+@pytest.mark.parametrize(("name", "fmt"), CASES, ids=[f"{n}-{f.value}" for n, f in CASES])
+def test_golden(name: str, fmt: ReportFormat) -> None:
+    report = diff_report() if name == "diff" else gate_report()
+    got = rendered(report, fmt)
+    path = GOLDEN / f"{name}.{SUFFIX[fmt]}"
+    if os.environ.get("ENVAUDIT_UPDATE_GOLDEN"):
+        path.write_text(got)
+    assert got == path.read_text()
+
+
+@pytest.mark.parametrize("report", [diff_report(), gate_report()], ids=["diff", "gate"])
+def test_sarif_is_valid_against_the_2_1_0_schema(report: Report) -> None:
+    schema = json.loads((FIXTURES / "schemas" / "sarif-2.1.0.json").read_text())
+    log = json.loads(render(report, ReportFormat.SARIF))
+    jsonschema.Draft4Validator(schema).validate(log)
+    run = log["runs"][0]
+    assert len(run["results"]) == len(report.findings)
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    for result in run["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    numpy = next(r for r in run["results"] if r["properties"]["subject"] == "numpy" and r["ruleId"] == "EA401")
+    assert numpy["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+
+
+def test_junit_has_a_case_per_check_and_a_failure_per_finding() -> None:
+    report = diff_report()
+    root = ET.fromstring(render(report, ReportFormat.JUNIT))
+    failures = root.findall(".//failure")
+    assert len(failures) == len(report.findings)
+    passing = [c for c in root.iter("testcase") if not list(c)]
+    checks_with_findings = {(f.check, f.environments) for f in report.findings}
+    assert len(passing) == sum(1 for c in report.checks if (c.check, c.environments) not in checks_with_findings)
+    assert int(root.get("tests", "0")) == len(passing) + len(failures)
+
+
+def test_junit_for_the_gate_skips_what_is_not_counted() -> None:
+    report = gate_report()
+    assert report.verdict is not None
+    root = ET.fromstring(render(report, ReportFormat.JUNIT))
+    assert len(root.findall(".//failure")) == len(report.verdict.failing)
+    skipped = [s.get("message") for s in root.findall(".//skipped")]
+    assert "ignored until 2027-03-01: numpy 2 verified in staging" in skipped
+
+
+def test_text_fits_in_80_columns_except_the_summary() -> None:
+    for report in (diff_report(), gate_report()):
+        lines = render_to_string(report, width=80).splitlines()
+        assert all(len(line) <= 80 for line in lines if not line.startswith("summary:"))
+        assert lines[-1].startswith("summary: ")
+
+
+def test_json_report_is_versioned_and_counts() -> None:
+    data = json.loads(render(gate_report(), ReportFormat.JSON))
+    assert data["report_version"] == 1 and data["command"] == "gate"
+    assert data["verdict"]["passed"] is False
+    assert data["summary"]["error"] + data["summary"]["warning"] + data["summary"]["info"] == len(data["findings"])
