@@ -1,5 +1,3 @@
-import sys
+from envaudit.cli import run
 
-from envaudit.cli import main
-
-sys.exit(main())
+run()

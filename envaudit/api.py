@@ -7,7 +7,6 @@ redaction, requirements) are imported while the targets' interpreters start up.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from envaudit.errors import EnvauditError, InputError, UsageError
 from envaudit.targets import TargetKind, TargetSpec, parse_target
-from envaudit.targets.local import ScriptRun, resolve_interpreter
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from envaudit.envvars import EnvPolicy
+    from envaudit.targets.local import ScriptRun
     from envaudit.findings import Location, Report
     from envaudit.model import Issue, Requirement, Snapshot
     from envaudit.scan import ScanContext
@@ -98,6 +99,7 @@ def prepare(options: ScanOptions) -> ScanContext:
 def launch(spec: TargetSpec, options: ScanOptions, environ: Mapping[str, str]) -> ScriptRun:
     """Start the scanner in a local target; the result is collected by ``finish``."""
     from envaudit.scan import scanner_script
+    from envaudit.targets.local import ScriptRun, resolve_interpreter
 
     interpreter = resolve_interpreter(spec, environ)
     return ScriptRun(
@@ -108,17 +110,16 @@ def launch(spec: TargetSpec, options: ScanOptions, environ: Mapping[str, str]) -
 def finish(
     spec: TargetSpec,
     run: ScriptRun | None,
-    context: ScanContext,
+    context: ScanContext | None,
     options: ScanOptions,
     environ: Mapping[str, str],
 ) -> Snapshot:
-    from envaudit import snapshot_io
-    from envaudit.scan import build_snapshot, parse_scanner_output
-
     match spec.kind:
         case TargetKind.SNAPSHOT:
+            from envaudit import snapshot_io
+
             snapshot = snapshot_io.load(Path(spec.location))
-            if options.project is not None:  # asked explicitly: check the saved environment against it
+            if context is not None and options.project is not None:  # asked: re-check against the project
                 from envaudit.requirements import check_all
 
                 snapshot = replace(
@@ -129,6 +130,9 @@ def finish(
                 )
             return snapshot
         case TargetKind.LOCAL | TargetKind.PYTHON:
+            from envaudit.scan import build_snapshot, parse_scanner_output
+
+            assert context is not None  # prepared whenever a live target is scanned
             run = run if run is not None else launch(spec, options, environ)
             raw = parse_scanner_output(run.result(), spec.spelling)
             # A local interpreter runs in the user's own environment, so that is the one to record.
@@ -174,7 +178,9 @@ def scan(
                     early[index] = launch(spec, options, environ)
                 except EnvauditError as exc:
                     early[index] = exc
-        context = prepare(options)
+        # Saved snapshots need no key, config or requirements unless asked to be re-checked (--project).
+        live = any(spec.kind is not TargetKind.SNAPSHOT for spec in specs)
+        context = prepare(options) if live or options.project is not None else None
 
         def one(index: int) -> TargetResult:
             spec = specs[index]
@@ -189,15 +195,20 @@ def scan(
                 on_done(result)
             return result
 
-        if len(specs) == 1:
-            return [one(0)]
+        # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work
+        # (a large json.loads holds the GIL), so they load here, meanwhile, rather than in threads.
+        waiting = [i for i, spec in enumerate(specs) if spec.kind is not TargetKind.SNAPSHOT]
+        if len(waiting) <= 1:
+            return [one(i) for i in range(len(specs))]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(specs)))) as pool:
-            return list(pool.map(one, range(len(specs))))
+        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(waiting)))) as pool:
+            futures = {i: pool.submit(one, i) for i in waiting}
+            done = {i: one(i) for i in range(len(specs)) if i not in futures}
+            return [futures[i].result() if i in futures else done[i] for i in range(len(specs))]
     finally:
         for started in early.values():  # abandoned by an error or Ctrl-C: leave no child behind
-            if isinstance(started, ScriptRun):
+            if not isinstance(started, EnvauditError):
                 started.kill()
 
 
@@ -334,6 +345,8 @@ def gate(
         Check(f"declared requirements pinned: {other}", "requirements", (other,)),
         Check(f"scan issues: {other}", "scan", (other,)),
     )
+    import datetime as dt
+
     findings, verdict = policy.evaluate((*report.findings, *extra), rules, today or dt.date.today())
     if not verdict.passed and any(f.check == "distributions" for f in verdict.failing):
         verdict = replace(

@@ -36,6 +36,7 @@ RULE_LEVELS = {v: k for k, v in LEVEL_RULES.items()}
 CHECKS = ("distributions", "interpreter", "environment", "requirements")
 UNSATISFIED = (RequirementStatus.WRONG_VERSION, RequirementStatus.MISSING)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ def finding(
 
 def change_level(old: str, new: str) -> str | None:
     """How ``old`` -> ``new`` changed: a key of LEVEL_RULES, or None when they are the same version."""
+    if old == new:
+        return None  # the common case by far; no need to parse
     try:
         a, b = Version(old), Version(new)
     except InvalidVersion:
@@ -117,20 +120,37 @@ def _declared(name: str, snapshot: Snapshot) -> list[Requirement]:
     ]
 
 
-def required_by(name: str, snapshot: Snapshot) -> list[str]:
-    """Distributions in ``snapshot`` whose Requires-Dist names ``name`` (cheap: names only, no parsing)."""
-    parents = []
-    for dist in snapshot.distributions:
-        for req in dist.requires_dist:
-            match = _NAME.match(req)
-            if match and re.sub(r"[-_.]+", "-", match.group(1)).lower() == name and "extra ==" not in req:
-                parents.append(dist.name)
-                break
-    return parents
+class ReverseDependencies:
+    """Which distributions require a name (not only under an extra): built once, on first use."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._index: dict[str, list[str]] | None = None
+
+    def of(self, name: str) -> list[str]:
+        if self._index is None:
+            index: dict[str, list[str]] = {}
+            for dist in self._snapshot.distributions:
+                for req in dist.requires_dist:
+                    match = _NAME.match(req)
+                    if match and "extra ==" not in req:  # names only: parsing every requirement is slow
+                        required = match.group(1).lower()
+                        if "_" in required or "." in required or "--" in required:
+                            required = _SEPARATORS.sub("-", required)
+                        parents = index.setdefault(required, [])
+                        if not parents or parents[-1] != dist.name:
+                            parents.append(dist.name)
+            self._index = index
+        return self._index.get(name, [])
 
 
 def root_cause(
-    name: str, ref: Snapshot, ref_dist: Distribution, other: Snapshot, dist: Distribution
+    name: str,
+    ref: Snapshot,
+    ref_dist: Distribution,
+    other: Snapshot,
+    dist: Distribution,
+    dependents: tuple[ReverseDependencies, ReverseDependencies],
 ) -> tuple[str, Location | None]:
     """Why ``name`` differs: the declared requirement that allowed it or was violated, or its absence."""
     for side, d in (("here", dist), ("in the reference", ref_dist)):
@@ -149,7 +169,7 @@ def root_cause(
             return f"pinned by `{req.text}` in {loc}, yet the versions differ", loc
         kind = "unpinned" if req.pin is PinKind.UNPINNED else req.pin.value
         return f"allowed because `{req.text}` in {loc} is {kind}", loc
-    parents = required_by(name, other) or required_by(name, ref)
+    parents = dependents[1].of(name) or dependents[0].of(name)
     via = f"; required by {', '.join(sorted(parents)[:3])}" if parents else ""
     return f"not declared anywhere (transitive{via})", None
 
@@ -162,6 +182,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
     out: list[Finding] = []
     mine = {d.canonical_name: d for d in ref.snapshot.distributions}
     theirs = {d.canonical_name: d for d in other.snapshot.distributions}
+    dependents = (ReverseDependencies(ref.snapshot), ReverseDependencies(other.snapshot))
     for name in sorted(mine.keys() | theirs.keys()):
         a, b = mine.get(name), theirs.get(name)
         if a is None and b is not None:
@@ -189,7 +210,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
         elif a is not None and b is not None:
             level = change_level(a.version, b.version)
             if level is not None:
-                cause, loc = root_cause(name, ref.snapshot, a, other.snapshot, b)
+                cause, loc = root_cause(name, ref.snapshot, a, other.snapshot, b, dependents)
                 what = (
                     f"{level} downgrade ({magnitude(a.version, b.version)})"
                     if level == "downgrade"
@@ -206,7 +227,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
                         details={"from": a.version, "to": b.version, "level": level, "cause": cause},
                     )
                 )
-            elif _origin_key(a) != _origin_key(b):
+            elif a.origin is not b.origin and _origin_key(a) != _origin_key(b):  # origins are interned
                 out.append(
                     finding(
                         "EA110",

@@ -27,5 +27,5 @@ def as_data(report: Report) -> dict[str, Any]:
     return data
 
 
-def render(report: Report) -> str:
-    return json.dumps(as_data(report), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report, *, indent: int | None = 2) -> str:
+    return json.dumps(as_data(report), indent=indent, ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from collections import defaultdict
 
 from rich.console import Console
@@ -50,26 +51,33 @@ def render(report: Report, console: Console) -> None:
             console.print(Text(f"\n{check}: {len(items)} findings, shown in the matrix above", style="bold"))
             continue
         console.print(Text(f"\n{check} ({len(items)})", style="bold"))
-        # A grid keeps wrapped messages aligned under their own column in 80 columns.
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column(no_wrap=True)
-        grid.add_column(overflow="fold")
-        for f in sorted(items, key=lambda f: (-f.severity.rank, f.environments[-1:], f.subject)):
-            message = Text()
-            if many:
-                message.append(f"[{f.environments[-1]}] ", style="bold")
-            message.append(f.message)
-            grid.add_row(
-                Text(f"  {f.severity.value:<7}", style=STYLE[f.severity]), Text(f.rule, style="cyan"), message
-            )
-        console.print(grid)
+        console.print(_findings_block(items, many, console.width), soft_wrap=True)
     if report.verdict is not None:
         _verdict(report, console)
     if not report.findings:
         console.print(Text("\nno differences found", style="green"))
     console.print()
     console.print(Text(summary_line(report), style="bold"), soft_wrap=True)
+
+
+def _findings_block(items: list[Finding], many: bool, width: int) -> Text:
+    """One Text for a group of findings, wrapped with a hanging indent under the message column.
+
+    Wrapping here (textwrap) rather than in a rich Table keeps large reports fast to print.
+    """
+    block = Text()
+    indent = " " * 16  # "  warning EA101 "
+    for f in sorted(items, key=lambda f: (-f.severity.rank, f.environments[-1:], f.subject)):
+        message = (f"[{f.environments[-1]}] " if many else "") + f.message
+        lines = textwrap.wrap(message, width=max(20, width - len(indent)), break_on_hyphens=False) or [""]
+        if block:
+            block.append("\n")
+        block.append(f"  {f.severity.value:<7} ", style=STYLE[f.severity])
+        block.append(f.rule, style="cyan")
+        block.append(" " + lines[0])
+        for line in lines[1:]:
+            block.append("\n" + indent + line)
+    return block
 
 
 def _matrix(report: Report, console: Console) -> None:

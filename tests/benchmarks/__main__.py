@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_scan
+from tests.benchmarks import bench_diff, bench_scan
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan]
+SUITES = [bench_scan, bench_diff]
 
 
 def main(argv: list[str]) -> int:
