@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from envaudit.envvars import EnvPolicy
-    from envaudit.targets.local import ScriptRun
     from envaudit.findings import Location, Report
     from envaudit.model import Issue, Requirement, Snapshot
     from envaudit.scan import ScanContext
+    from envaudit.targets.local import ScriptRun
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -250,11 +251,9 @@ def _emit(report: Report, args: argparse.Namespace) -> None:
         write_atomic(args.output, render(report, args.format))
         print(f"wrote {args.format.value} report to {args.output}", file=sys.stderr)
     elif args.format is ReportFormat.TEXT:
-        from rich.console import Console
-
         from envaudit.report import text
 
-        text.render(report, Console(highlight=False))
+        text.render_to_stream(report)
     else:
         sys.stdout.write(render(report, args.format, compact=not sys.stdout.isatty()))
 
@@ -322,9 +321,7 @@ def run() -> None:
     finished; flushing stdout and stderr is all the clean-up there is.
     """
     code = main()
-    try:
+    with contextlib.suppress(BrokenPipeError):  # the reader went away (| head): nothing left to say
         sys.stdout.flush()
-    except BrokenPipeError:
-        pass
     sys.stderr.flush()
     os._exit(code)

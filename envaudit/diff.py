@@ -146,6 +146,7 @@ class ReverseDependencies:
 
 def root_cause(
     name: str,
+    *,
     ref: Snapshot,
     ref_dist: Distribution,
     other: Snapshot,
@@ -210,7 +211,9 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
         elif a is not None and b is not None:
             level = change_level(a.version, b.version)
             if level is not None:
-                cause, loc = root_cause(name, ref.snapshot, a, other.snapshot, b, dependents)
+                cause, loc = root_cause(
+                    name, ref=ref.snapshot, ref_dist=a, other=other.snapshot, dist=b, dependents=dependents
+                )
                 what = (
                     f"{level} downgrade ({magnitude(a.version, b.version)})"
                     if level == "downgrade"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from envaudit.errors import InputError
-from envaudit.model import SCHEMA_VERSION, Snapshot, StrPairs
+from envaudit.model import SCHEMA_VERSION, Origin, Snapshot, StrPairs
 
 Decoder = Callable[[Any], Any]
 
@@ -115,7 +115,9 @@ def _expect(kind: type | tuple[type, ...], name: str) -> Decoder:
 
 
 def _str_pairs(value: Any) -> StrPairs:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise _Bad("expected an object of strings")
     return tuple(sorted(value.items()))
 
@@ -172,7 +174,7 @@ def _decoder_for(tp: Any) -> Decoder:
         return enum
     if dataclasses.is_dataclass(tp):
         decoder = _dataclass_decoder(tp)  # type: ignore[arg-type]
-        return _interned(decoder) if tp.__name__ in _INTERNED else decoder
+        return _interned(decoder) if tp in _INTERNED else decoder
     if tp is str:
         return _expect(str, "a string")
     if tp is int:
@@ -185,7 +187,7 @@ def _decoder_for(tp: Any) -> Decoder:
 
 
 _DECODERS: dict[type, Decoder] = {}
-_INTERNED = {"Origin"}  # small value objects that repeat thousands of times in a snapshot
+_INTERNED: set[Any] = {Origin}  # small value objects that repeat thousands of times in a snapshot
 # JSON gives exact types, so a class check is enough; bool is not an int here, as it should not be.
 _SIMPLE = {str: "a string", int: "an integer", bool: "true or false"}
 
@@ -244,9 +246,13 @@ def _dataclass_decoder(cls: type) -> Decoder:
             lines.append(f"{check}except _Bad as bad:")
             lines.append(f"{check}    raise bad.at({'.' + f.name!r}) from None")
     lines.append(f"    return cls({', '.join(args)})")
-    # Register a forwarder first so recursive types terminate while helpers are being built.
-    _DECODERS[cls] = lambda value: namespace["decode"](value)
-    exec("\n".join(lines), namespace)  # noqa: S102 - generated from our own dataclass fields only
+
+    def forward(value: Any) -> Any:  # late-bound: "decode" exists only after the exec below
+        return namespace["decode"](value)
+
+    # Register the forwarder first so recursive types terminate while helpers are being built.
+    _DECODERS[cls] = forward
+    exec("\n".join(lines), namespace)  # generated from our own dataclass fields only
     decoder: Decoder = namespace["decode"]
     _DECODERS[cls] = decoder
     return decoder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the model is imported only when a report is rendered, not when the CLI starts

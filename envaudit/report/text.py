@@ -1,140 +1,183 @@
-"""Text for people: grouped by check, colour on a terminal, readable in 80 columns, one summary line."""
+"""Text for people: grouped by check, readable in 80 columns, colour on a terminal, one summary line.
+
+The report is laid out here as lines of styled segments. On a terminal, rich prints them in colour;
+in a pipe (CI logs, ``| less``, files) they are joined as plain text, and rich, which costs more
+to import than a large diff takes to compute, is never loaded.
+"""
 
 from __future__ import annotations
 
-import io
+import sys
 import textwrap
 from collections import defaultdict
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
 from envaudit.report import summary_line
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Segment = tuple[str, str | None]  # text, rich style
+Line = list[Segment]
+
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 ORDER = ("interpreter", "distributions", "requirements", "environment")
 WIDE_FLEET = 6  # above this many environments, the matrix is listed rather than tabulated
+INDENT = " " * 16  # under the message column: "  warning EA101 "
+PLAIN_WIDTH = 80
 
 
-def render_to_string(report: Report, width: int = 100) -> str:
-    buffer = io.StringIO()
-    render(report, Console(file=buffer, width=width, color_system=None, highlight=False))
-    return buffer.getvalue()
+def render_to_string(report: Report, width: int = PLAIN_WIDTH) -> str:
+    return "".join(text for line in layout(report, width) for text, _ in [*line, ("\n", None)])
 
 
-def render(report: Report, console: Console) -> None:
+def render_to_stream(report: Report, stream: TextIO | None = None) -> None:
+    """Colour on a terminal (through rich), plain text otherwise."""
+    stream = stream or sys.stdout
+    if stream.isatty():
+        from rich.console import Console
+
+        console = Console(file=stream, highlight=False)
+        print_rich(layout(report, console.width), console)
+    else:
+        stream.write(render_to_string(report))
+
+
+def print_rich(lines: list[Line], console: Console) -> None:
+    from rich.text import Text
+
+    for line in lines:
+        text = Text()
+        for segment, style in line:
+            text.append(segment, style=style)
+        console.print(text, soft_wrap=True)  # already wrapped to the console's width
+
+
+def layout(report: Report, width: int) -> list[Line]:
+    lines: list[Line] = []
     envs = report.environments
-    title = f"envaudit {report.command}"
-    if envs:
-        title += f" · reference {report.reference}"
-    console.print(Text(title, style="bold"))
+    title = f"envaudit {report.command}" + (f" · reference {report.reference}" if envs else "")
+    lines.append([(title, "bold")])
     for e in envs:
-        line = Text("  ")
-        line.append(e.label, style="bold")
-        line.append(f": {e.python}, {e.distributions} distributions")
+        line: Line = [
+            ("  ", None),
+            (e.label, "bold"),
+            (f": {e.python}, {e.distributions} distributions", None),
+        ]
         if e.target != e.label:
-            line.append(f" ({e.target})", style="dim")
-        console.print(line)
-
+            line.append((f" ({e.target})", "dim"))
+        lines.extend(_wrap_line(line, width, "    "))
     if report.matrix:
-        _matrix(report, console)
-    fold_distributions = bool(report.matrix) and len(envs) > WIDE_FLEET
+        lines.extend(_matrix(report, width))
+    fold = bool(report.matrix) and len(envs) > WIDE_FLEET
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         groups[f.check].append(f)
     many = len(envs) > 2
     for check in sorted(groups, key=lambda c: (ORDER.index(c) if c in ORDER else len(ORDER), c)):
         items = groups[check]
-        if check == "distributions" and fold_distributions:
-            console.print(Text(f"\n{check}: {len(items)} findings, shown in the matrix above", style="bold"))
+        lines.append([])
+        if check == "distributions" and fold:
+            lines.append([(f"{check}: {len(items)} findings, shown in the matrix above", "bold")])
             continue
-        console.print(Text(f"\n{check} ({len(items)})", style="bold"))
-        console.print(_findings_block(items, many, console.width), soft_wrap=True)
+        lines.append([(f"{check} ({len(items)})", "bold")])
+        for f in sorted(items, key=lambda f: (-f.severity.rank, f.environments[-1:], f.subject)):
+            lines.extend(_finding(f, many, width))
     if report.verdict is not None:
-        _verdict(report, console)
+        lines.extend(_verdict(report))
     if not report.findings:
-        console.print(Text("\nno differences found", style="green"))
-    console.print()
-    console.print(Text(summary_line(report), style="bold"), soft_wrap=True)
+        lines += [[], [("no differences found", "green")]]
+    lines += [[], [(summary_line(report), "bold")]]  # one line, whatever its length, for grep
+    return lines
 
 
-def _findings_block(items: list[Finding], many: bool, width: int) -> Text:
-    """One Text for a group of findings, wrapped with a hanging indent under the message column.
-
-    Wrapping here (textwrap) rather than in a rich Table keeps large reports fast to print.
-    """
-    block = Text()
-    indent = " " * 16  # "  warning EA101 "
-    for f in sorted(items, key=lambda f: (-f.severity.rank, f.environments[-1:], f.subject)):
-        message = (f"[{f.environments[-1]}] " if many else "") + f.message
-        lines = textwrap.wrap(message, width=max(20, width - len(indent)), break_on_hyphens=False) or [""]
-        if block:
-            block.append("\n")
-        block.append(f"  {f.severity.value:<7} ", style=STYLE[f.severity])
-        block.append(f.rule, style="cyan")
-        block.append(" " + lines[0])
-        for line in lines[1:]:
-            block.append("\n" + indent + line)
-    return block
+def _finding(f: Finding, many: bool, width: int) -> list[Line]:
+    message = (f"[{f.environments[-1]}] " if many else "") + f.message
+    wrapped = textwrap.wrap(message, width=max(20, width - len(INDENT)), break_on_hyphens=False) or [""]
+    first: Line = [
+        (f"  {f.severity.value:<7} ", STYLE[f.severity]),
+        (f.rule, "cyan"),
+        (" " + wrapped[0], None),
+    ]
+    rest: list[Line] = [[(INDENT + more, None)] for more in wrapped[1:]]
+    return [first, *rest]
 
 
-def _matrix(report: Report, console: Console) -> None:
+def _wrap_line(line: Line, width: int, indent: str) -> list[Line]:
+    """Wrap a short styled line if it is too long, keeping its first segments' styles."""
+    plain = "".join(text for text, _ in line)
+    if len(plain) <= width:
+        return [line]
+    return [
+        [(part, None)]
+        for part in textwrap.wrap(plain, width=width, subsequent_indent=indent, break_on_hyphens=False)
+    ]
+
+
+def _matrix(report: Report, width: int) -> list[Line]:
     labels = [e.label for e in report.environments]
-    console.print(Text(f"\npackages that differ ({len(report.matrix)})", style="bold"))
-    if len(labels) <= WIDE_FLEET:
-        table = Table(box=None, padding=(0, 1), show_edge=False)
-        table.add_column("package", overflow="fold")
-        for i, label in enumerate(labels):
-            table.add_column(label + (" (ref)" if i == 0 else ""), overflow="fold")
-        for row in report.matrix:
-            cells = [Text(row.package)]
-            for label, version in zip(labels, row.versions, strict=True):
-                shown = version or "—"
-                cells.append(Text(shown + " *", style="yellow") if label in row.outliers else Text(shown))
-            table.add_row(*cells)
-        console.print(table)
-        console.print("  * differs from the consensus", style="dim")
-        return
-    for row in report.matrix:
-        console.print(_fleet_line(row, labels), soft_wrap=False)
+    lines: list[Line] = [[], [(f"packages that differ ({len(report.matrix)})", "bold")]]
+    headers = ["package", *(label + (" (ref)" if i == 0 else "") for i, label in enumerate(labels))]
+    cells = [
+        [row.package, *(_cell(label, v, row) for label, v in zip(labels, row.versions, strict=True))]
+        for row in report.matrix
+    ]
+    widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=True)]
+    if len(labels) > WIDE_FLEET or sum(widths) + 2 * len(widths) > width:
+        return lines + [_fleet_line(row, labels) for row in report.matrix]
+    lines.append(
+        [(" " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), "bold")]
+    )
+    for row_cells in cells:
+        line: Line = [(" ", None)]
+        for i, (cell, w) in enumerate(zip(row_cells, widths, strict=True)):
+            last = i == len(widths) - 1
+            line.append((cell if last else cell.ljust(w) + "  ", "yellow" if cell.endswith("*") else None))
+        lines.append(line)
+    lines.append([("  * differs from the consensus", "dim")])
+    return lines
 
 
-def _fleet_line(row: MatrixRow, labels: list[str]) -> Text:
+def _cell(label: str, version: str | None, row: MatrixRow) -> str:
+    return (version or "—") + (" *" if label in row.outliers else "")
+
+
+def _fleet_line(row: MatrixRow, labels: list[str]) -> Line:
     agree = sum(1 for v in row.versions if v == row.consensus)
-    line = Text("  ")
-    line.append(row.package, style="bold")
-    line.append(f"  {row.consensus or 'absent'} on {agree}/{len(labels)}")
+    line: Line = [
+        ("  ", None),
+        (row.package, "bold"),
+        (f"  {row.consensus or 'absent'} on {agree}/{len(labels)}", None),
+    ]
     if row.outliers:
         by_label = dict(zip(labels, row.versions, strict=True))
         shown = ", ".join(f"{label} {by_label[label] or 'absent'}" for label in row.outliers[:12])
         more = f" and {len(row.outliers) - 12} more" if len(row.outliers) > 12 else ""
-        line.append(f"; differs: {shown}{more}", style="yellow")
+        line.append((f"; differs: {shown}{more}", "yellow"))
     return line
 
 
-def _verdict(report: Report, console: Console) -> None:
+def _verdict(report: Report) -> list[Line]:
     verdict = report.verdict
     assert verdict is not None
-    console.print(Text("\nchecks", style="bold"))
-    failing_checks = {(f.check, f.environments) for f in verdict.failing}
+    lines: list[Line] = [[], [("checks", "bold")]]
+    failing = {(f.check, f.environments) for f in verdict.failing}
     for check in report.checks:
-        failed = any(c == check.check and set(envs) <= set(check.environments) for c, envs in failing_checks)
-        mark = Text("  ✗ " if failed else "  ✓ ", style="red" if failed else "green")
-        mark.append(check.name)
-        console.print(mark)
+        failed = any(c == check.check and set(envs) <= set(check.environments) for c, envs in failing)
+        lines.append([("  ✗ " if failed else "  ✓ ", "red" if failed else "green"), (check.name, None)])
     if verdict.suppressed:
-        console.print(Text(f"\nnot counted ({len(verdict.suppressed)})", style="bold"))
-        for s in verdict.suppressed:
-            console.print(f"  {s.finding.rule} {s.finding.subject}: {s.reason}", style="dim", markup=False)
-    for note in verdict.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+        lines += [[], [(f"not counted ({len(verdict.suppressed)})", "bold")]]
+        lines += [
+            [(f"  {s.finding.rule} {s.finding.subject}: {s.reason}", "dim")] for s in verdict.suppressed
+        ]
+    lines += [[(f"note: {note}", "yellow")] for note in verdict.notes]
     headline = (
         "PASSED"
         if verdict.passed
         else f"FAILED: {len(verdict.failing)} findings at or above {verdict.fail_on}"
     )
-    console.print(Text(f"\ngate {headline}", style="bold green" if verdict.passed else "bold red"))
+    lines += [[], [(f"gate {headline}", "bold green" if verdict.passed else "bold red")]]
     if verdict.tip:
-        console.print(Text(f"tip: {verdict.tip}"))
+        lines.append([(f"tip: {verdict.tip}", None)])
+    return lines

@@ -21,10 +21,18 @@ def _dist(i: int, version: str) -> Distribution:
     name = f"package-{i:04d}"
     location = "/opt/venv/lib/python3.11/site-packages"
     return Distribution(
-        name=name, version=version, canonical_name=name, location=location,
+        name=name,
+        version=version,
+        canonical_name=name,
+        location=location,
         metadata_path=f"{location}/{name.replace('-', '_')}-{version}.dist-info",
-        metadata_format=MetadataFormat.DIST_INFO, installer="pip", origin=Origin(OriginKind.INDEX),
-        requires_dist=(f"package-{(i + 1) % SIZE:04d}>=1.0", f"package-{(i + 7) % SIZE:04d}; extra == 'test'"),
+        metadata_format=MetadataFormat.DIST_INFO,
+        installer="pip",
+        origin=Origin(OriginKind.INDEX),
+        requires_dist=(
+            f"package-{(i + 1) % SIZE:04d}>=1.0",
+            f"package-{(i + 7) % SIZE:04d}; extra == 'test'",
+        ),
         requires_python=">=3.8",
     )
 
@@ -37,7 +45,9 @@ def make_pair(folder: Path) -> tuple[Path, Path]:
     changed = list(versions)
     for i in rng.sample(range(SIZE), SIZE // 20):
         major, minor, patch = (int(x) for x in changed[i].split("."))
-        changed[i] = rng.choice([f"{major + 1}.0.0", f"{major}.{minor + 1}.0", f"{major}.{minor}.{patch + 1}"])
+        changed[i] = rng.choice(
+            [f"{major + 1}.0.0", f"{major}.{minor + 1}.0", f"{major}.{minor}.{patch + 1}"]
+        )
     dists = [_dist(i, v) for i, v in enumerate(changed)][10:] + [_dist(SIZE + i, "1.0.0") for i in range(10)]
     b: Snapshot = dataclasses.replace(snapshot(dists, target="b.json"))
     paths = folder / "a.json", folder / "b.json"

@@ -22,13 +22,21 @@ def test_diff_names_each_change_with_its_level(envaudit: Runner, tmp_path: Path)
     result = envaudit("diff", f"dev={base.path}", f"prod={drift.path}", "--format", "json")
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
-    got = {(f["subject"], f["rule"], dict(f["details"]).get("level")) for f in data["findings"]
-           if f["check"] == "distributions"}
-    assert got == {
-        ("attrs", "EA103", "major"), ("idna", "EA104", "minor"), ("packaging", "EA108", "downgrade"),
-        ("iniconfig", "EA102", None), ("tomli", "EA101", None),
+    got = {
+        (f["subject"], f["rule"], dict(f["details"]).get("level"))
+        for f in data["findings"]
+        if f["check"] == "distributions"
     }
-    causes = {f["subject"]: f["details"].get("cause") for f in data["findings"] if f["check"] == "distributions"}
+    assert got == {
+        ("attrs", "EA103", "major"),
+        ("idna", "EA104", "minor"),
+        ("packaging", "EA108", "downgrade"),
+        ("iniconfig", "EA102", None),
+        ("tomli", "EA101", None),
+    }
+    causes = {
+        f["subject"]: f["details"].get("cause") for f in data["findings"] if f["check"] == "distributions"
+    }
     assert causes["attrs"] == "allowed because `attrs>=23` in requirements.txt:1 is lower-bound-only"
     assert causes["idna"] == "allowed because `idna` in requirements.txt:2 is unpinned"
     assert causes["packaging"] == "violates `packaging==24.1` in requirements.txt:3 here"
@@ -66,8 +74,9 @@ def test_live_and_saved_mixed_and_every_format_parses(envaudit: Runner, tmp_path
 
 def test_many_environments_give_a_matrix(envaudit: Runner) -> None:
     base, drift, other = recipes.pinned(), recipes.drifted(), recipes.system_site()
-    result = envaudit("diff", f"a={base.path}", f"b={drift.path}", f"c={base.path}", f"d={other.path}",
-                      "--format", "json")
+    result = envaudit(
+        "diff", f"a={base.path}", f"b={drift.path}", f"c={base.path}", f"d={other.path}", "--format", "json"
+    )
     data = json.loads(result.stdout)
     rows = {r["package"]: r for r in data["matrix"]}
     assert rows["attrs"]["versions"][:3] == ["23.2.0", "24.2.0", "23.2.0"]
@@ -112,7 +121,10 @@ def test_gate_honours_config_with_an_expired_ignore(envaudit: Runner, tmp_path: 
     result = envaudit("gate", "--format", "json")
     assert result.returncode == 1, result.stderr
     verdict = json.loads(result.stdout)["verdict"]
-    assert {(f["subject"], f["rule"]) for f in verdict["failing"]} == {("attrs", "EA103"), ("iniconfig", "EA102")}
+    assert {(f["subject"], f["rule"]) for f in verdict["failing"]} == {
+        ("attrs", "EA103"),
+        ("iniconfig", "EA102"),
+    }
     assert any("attrs" in n and "expired on 2020-01-01" in n for n in verdict["notes"])
     reasons = {s["finding"]["subject"]: s["reason"] for s in verdict["suppressed"]}
     assert reasons["idna"] == "minor drift is allowed (allow_drift)"
@@ -135,7 +147,10 @@ def test_gate_bad_config_exit_2_naming_the_key(envaudit: Runner, tmp_path: Path)
     (tmp_path / "pyproject.toml").write_text('[tool.envaudit.gate]\nbaseline = "b.json"\nfail_on = 3\n')
     result = envaudit("gate")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: ") and "tool.envaudit.gate.fail_on: expected a string" in result.stderr
+    assert (
+        result.stderr.startswith("error: ")
+        and "tool.envaudit.gate.fail_on: expected a string" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

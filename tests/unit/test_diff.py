@@ -12,10 +12,21 @@ from tests.support.snapshots import dist, requirement, secret, snapshot, var
 
 @pytest.mark.parametrize(
     ("old", "new", "level"),
-    [("1.5.3", "2.2.3", "major"), ("2.1.0", "2.2.0", "minor"), ("2.2.2", "2.2.3", "patch"),
-     ("2.2.3", "1.5.3", "downgrade"), ("2.0.0rc1", "2.0.0", "prerelease"), ("2.2.0", "2.3.0rc1", "prerelease"),
-     ("2.1.0+cpu", "2.1.0+cu121", "local"), ("1.0", "1.0.0", None), ("1.0", "1.0", None), ("1.0.post1", "1.0.post2", "patch"),
-     ("weird", "1.0", "invalid"), ("2", "2.1", "minor"), ("1.0.0", "1.0.0.1", "patch")],
+    [
+        ("1.5.3", "2.2.3", "major"),
+        ("2.1.0", "2.2.0", "minor"),
+        ("2.2.2", "2.2.3", "patch"),
+        ("2.2.3", "1.5.3", "downgrade"),
+        ("2.0.0rc1", "2.0.0", "prerelease"),
+        ("2.2.0", "2.3.0rc1", "prerelease"),
+        ("2.1.0+cpu", "2.1.0+cu121", "local"),
+        ("1.0", "1.0.0", None),
+        ("1.0", "1.0", None),
+        ("1.0.post1", "1.0.post2", "patch"),
+        ("weird", "1.0", "invalid"),
+        ("2", "2.1", "minor"),
+        ("1.0.0", "1.0.0.1", "patch"),
+    ],
 )
 def test_change_levels(old: str, new: str, level: str | None) -> None:
     assert change_level(old, new) == level
@@ -33,15 +44,36 @@ def pair(a: Snapshot, b: Snapshot) -> list[Finding]:
 
 
 def test_each_version_change_is_classified_with_its_root_cause() -> None:
-    reqs_dev = [requirement("pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "1.5.3", line=2),
-                requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.SATISFIED, "1.26.4", line=3)]
-    reqs_prod = [requirement("pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "2.2.3", line=2),
-                 requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.WRONG_VERSION, "2.0.0", line=3)]
-    dev = snapshot([dist("pandas", "1.5.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1"),
-                    dist("mylib", "0.1", Origin(OriginKind.INDEX))], requirements=reqs_dev)
-    prod = snapshot([dist("pandas", "2.2.3", requires=["tzdata>=2022.7"]), dist("numpy", "2.0.0"),
-                     dist("tzdata", "2024.2"), dist("mylib", "0.1", Origin(OriginKind.EDITABLE, "file:///src"))],
-                    requirements=reqs_prod)
+    reqs_dev = [
+        requirement(
+            "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "1.5.3", line=2
+        ),
+        requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.SATISFIED, "1.26.4", line=3),
+    ]
+    reqs_prod = [
+        requirement(
+            "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "2.2.3", line=2
+        ),
+        requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.WRONG_VERSION, "2.0.0", line=3),
+    ]
+    dev = snapshot(
+        [
+            dist("pandas", "1.5.3"),
+            dist("numpy", "1.26.4"),
+            dist("tzdata", "2024.1"),
+            dist("mylib", "0.1", Origin(OriginKind.INDEX)),
+        ],
+        requirements=reqs_dev,
+    )
+    prod = snapshot(
+        [
+            dist("pandas", "2.2.3", requires=["tzdata>=2022.7"]),
+            dist("numpy", "2.0.0"),
+            dist("tzdata", "2024.2"),
+            dist("mylib", "0.1", Origin(OriginKind.EDITABLE, "file:///src")),
+        ],
+        requirements=reqs_prod,
+    )
     found = by_rule(pair(dev, prod))
     pandas = next(f for f in found["EA103"] if f.subject == "pandas")
     assert pandas.subject == "pandas" and pandas.detail("level") == "major"
@@ -57,11 +89,27 @@ def test_each_version_change_is_classified_with_its_root_cause() -> None:
 
 
 def test_interpreter_and_environment() -> None:
-    dev = snapshot({}, python="3.11.7", env=[var("LANG", "C.UTF-8", relevant=True), var("HOME", "/root"),
-                                               secret("TOKEN", "hmac-sha256:aa"), secret("SAME", "hmac-sha256:bb")])
-    prod = snapshot({}, python="3.12.1", machine="aarch64",
-                    env=[var("LANG", "en_US.UTF-8", relevant=True), var("OMP_NUM_THREADS", "1", relevant=True),
-                         secret("TOKEN", "hmac-sha256:cc"), secret("SAME", "hmac-sha256:bb")])
+    dev = snapshot(
+        {},
+        python="3.11.7",
+        env=[
+            var("LANG", "C.UTF-8", relevant=True),
+            var("HOME", "/root"),
+            secret("TOKEN", "hmac-sha256:aa"),
+            secret("SAME", "hmac-sha256:bb"),
+        ],
+    )
+    prod = snapshot(
+        {},
+        python="3.12.1",
+        machine="aarch64",
+        env=[
+            var("LANG", "en_US.UTF-8", relevant=True),
+            var("OMP_NUM_THREADS", "1", relevant=True),
+            secret("TOKEN", "hmac-sha256:cc"),
+            secret("SAME", "hmac-sha256:bb"),
+        ],
+    )
     found = by_rule(pair(dev, prod))
     assert found["EA201"][0].severity is Severity.ERROR and found["EA201"][0].detail("level") == "minor"
     assert found["EA203"][0].subject == "machine"
@@ -81,8 +129,10 @@ def test_secrets_made_with_different_keys_are_not_compared() -> None:
 
 
 def test_matrix_consensus_and_outliers() -> None:
-    items = [Labelled(f"h{i}", snapshot({"pandas": v, "numpy": "1.26.4"})) for i, v in
-             enumerate(["2.2.3", "2.2.3", "1.5.3", "2.2.3"])]
+    items = [
+        Labelled(f"h{i}", snapshot({"pandas": v, "numpy": "1.26.4"}))
+        for i, v in enumerate(["2.2.3", "2.2.3", "1.5.3", "2.2.3"])
+    ]
     items.append(Labelled("h4", snapshot({"numpy": "1.26.4"})))
     rows = matrix(items)
     assert len(rows) == 1
@@ -94,7 +144,9 @@ def test_matrix_consensus_and_outliers() -> None:
 # --- properties ---------------------------------------------------------------------------------
 
 NAMES = st.sampled_from(["pandas", "numpy", "six", "attrs", "idna", "torch"])
-VERSIONS = st.sampled_from(["1.0", "1.0.1", "1.1.0", "2.0.0", "2.0.0rc1", "2.0.0+cpu", "2.0.0+cu121", "0.9", "bogus"])
+VERSIONS = st.sampled_from(
+    ["1.0", "1.0.1", "1.1.0", "2.0.0", "2.0.0rc1", "2.0.0+cpu", "2.0.0+cu121", "0.9", "bogus"]
+)
 ENV_NAMES = st.sampled_from(["LANG", "TZ", "HOME", "API_TOKEN", "OMP_NUM_THREADS"])
 
 
@@ -102,8 +154,10 @@ ENV_NAMES = st.sampled_from(["LANG", "TZ", "HOME", "API_TOKEN", "OMP_NUM_THREADS
 def snapshots(draw: st.DrawFn) -> Snapshot:
     dists = draw(st.dictionaries(NAMES, VERSIONS, max_size=6))
     env_items = draw(st.dictionaries(ENV_NAMES, st.sampled_from(["a", "b", "c"]), max_size=5))
-    env = [secret(n, f"hmac-sha256:{v}") if n == "API_TOKEN" else var(n, v, relevant=n in ("TZ", "LANG"))
-           for n, v in sorted(env_items.items())]
+    env = [
+        secret(n, f"hmac-sha256:{v}") if n == "API_TOKEN" else var(n, v, relevant=n in ("TZ", "LANG"))
+        for n, v in sorted(env_items.items())
+    ]
     python = draw(st.sampled_from(["3.11.7", "3.11.9", "3.12.1"]))
     return snapshot(dists, env=env, python=python)
 
@@ -112,7 +166,14 @@ def key(f: Finding) -> tuple[str, str]:
     return (f.check, f.subject)
 
 
-MIRROR = {"EA101": "EA102", "EA102": "EA101", "EA301": "EA302", "EA302": "EA301", "EA401": "EA404", "EA404": "EA401"}
+MIRROR = {
+    "EA101": "EA102",
+    "EA102": "EA101",
+    "EA301": "EA302",
+    "EA302": "EA301",
+    "EA401": "EA404",
+    "EA404": "EA401",
+}
 UPGRADES = {"EA103", "EA104", "EA105", "EA106"}  # an upgrade one way is a downgrade (EA108) the other
 
 

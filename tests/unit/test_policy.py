@@ -18,7 +18,9 @@ TODAY = dt.date(2026, 12, 1)
 
 def findings() -> tuple:  # type: ignore[type-arg]
     dev = snapshot({"pandas": "2.2.2", "numpy": "1.26.4", "six": "1.16.0", "urllib3": "2.0.0"})
-    prod = snapshot({"pandas": "2.2.3", "numpy": "2.0.0", "six": "1.17.0", "urllib3": "2.0.0", "extra": "1.0"})
+    prod = snapshot(
+        {"pandas": "2.2.3", "numpy": "2.0.0", "six": "1.17.0", "urllib3": "2.0.0", "extra": "1.0"}
+    )
     return tuple(diff_pair(Labelled("dev", dev), Labelled("prod", prod)))
 
 
@@ -31,44 +33,65 @@ def test_threshold_and_allowed_drift() -> None:
     assert rules_of(fs) == ["EA101", "EA103", "EA104", "EA105"]
     _, verdict = evaluate(fs, GatePolicy(fail_on=FailOn.ERROR), TODAY)
     assert not verdict.passed and [f.subject for f in verdict.failing] == ["numpy"]
-    _, verdict = evaluate(fs, GatePolicy(fail_on=FailOn.INFO, allow_drift=frozenset({"patch", "minor", "major"})),
-                          TODAY)
+    _, verdict = evaluate(
+        fs, GatePolicy(fail_on=FailOn.INFO, allow_drift=frozenset({"patch", "minor", "major"})), TODAY
+    )
     assert [f.rule for f in verdict.failing] == ["EA101"]
-    assert {s.finding.subject: s.reason for s in verdict.suppressed}["pandas"] == "patch drift is allowed (allow_drift)"
+    assert {s.finding.subject: s.reason for s in verdict.suppressed}[
+        "pandas"
+    ] == "patch drift is allowed (allow_drift)"
     _, verdict = evaluate(fs, GatePolicy(fail_on=FailOn.NEVER), TODAY)
     assert verdict.passed
 
 
 def test_rules_off_and_severity_overrides() -> None:
-    kept, verdict = evaluate(findings(), GatePolicy(fail_on=FailOn.ERROR,
-                                                    rule_overrides=(("EA103", "off"), ("EA101", "error"))), TODAY)
+    kept, verdict = evaluate(
+        findings(),
+        GatePolicy(fail_on=FailOn.ERROR, rule_overrides=(("EA103", "off"), ("EA101", "error"))),
+        TODAY,
+    )
     assert "EA103" not in rules_of(kept)
     assert [f.rule for f in verdict.failing] == ["EA101"]
     assert verdict.failing[0].severity is Severity.ERROR
 
 
 def test_ignores_apply_until_they_expire_and_then_say_so() -> None:
-    policy = GatePolicy(fail_on=FailOn.WARNING, ignores=(
-        Ignore(reason="numpy 2 is tested", package="numpy", expires=dt.date(2027, 1, 1)),
-        Ignore(reason="six is harmless", package="six", expires=dt.date(2026, 11, 30)),
-        Ignore(reason="extras come and go", rule="EA101"),
-    ))
+    policy = GatePolicy(
+        fail_on=FailOn.WARNING,
+        ignores=(
+            Ignore(reason="numpy 2 is tested", package="numpy", expires=dt.date(2027, 1, 1)),
+            Ignore(reason="six is harmless", package="six", expires=dt.date(2026, 11, 30)),
+            Ignore(reason="extras come and go", rule="EA101"),
+        ),
+    )
     _, verdict = evaluate(findings(), policy, TODAY)
     assert [f.subject for f in verdict.failing] == ["six"]
     reasons = {s.finding.subject: s.reason for s in verdict.suppressed}
-    assert reasons == {"numpy": "ignored until 2027-01-01: numpy 2 is tested", "extra": "ignored: extras come and go"}
+    assert reasons == {
+        "numpy": "ignored until 2027-01-01: numpy 2 is tested",
+        "extra": "ignored: extras come and go",
+    }
     assert verdict.notes == ("ignore 'six' (six is harmless) expired on 2026-11-30 and no longer applies",)
     _, later = evaluate(findings(), policy, dt.date(2027, 1, 2))
     assert {f.subject for f in later.failing} == {"numpy", "six"}
 
 
 def test_parse_gate_accepts_a_full_table() -> None:
-    policy = parse_gate("pyproject.toml", {
-        "baseline": "prod.json", "target": "python:.venv", "fail_on": "error", "allow_drift": ["patch"],
-        "rules": {"EA303": "off", "EA110": "error"}, "fail_on_unpinned": True,
-        "ignore": [{"package": "urllib3", "reason": "r", "expires": dt.date(2027, 1, 1)},
-                   {"rule": "EA101", "reason": "r", "expires": "2027-02-01"}],
-    })
+    policy = parse_gate(
+        "pyproject.toml",
+        {
+            "baseline": "prod.json",
+            "target": "python:.venv",
+            "fail_on": "error",
+            "allow_drift": ["patch"],
+            "rules": {"EA303": "off", "EA110": "error"},
+            "fail_on_unpinned": True,
+            "ignore": [
+                {"package": "urllib3", "reason": "r", "expires": dt.date(2027, 1, 1)},
+                {"rule": "EA101", "reason": "r", "expires": "2027-02-01"},
+            ],
+        },
+    )
     assert policy.fail_on is FailOn.ERROR and policy.allow_drift == frozenset({"patch"})
     assert policy.ignores[1].expires == dt.date(2027, 2, 1)
     assert dict(policy.rule_overrides) == {"EA303": "off", "EA110": "error"}

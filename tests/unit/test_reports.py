@@ -24,25 +24,50 @@ from tests.support.snapshots import dist, requirement, secret, snapshot, var
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 GOLDEN = FIXTURES / "golden"
-SUFFIX = {ReportFormat.TEXT: "txt", ReportFormat.JSON: "json", ReportFormat.MARKDOWN: "md",
-          ReportFormat.SARIF: "sarif", ReportFormat.JUNIT: "xml"}
+SUFFIX = {
+    ReportFormat.TEXT: "txt",
+    ReportFormat.JSON: "json",
+    ReportFormat.MARKDOWN: "md",
+    ReportFormat.SARIF: "sarif",
+    ReportFormat.JUNIT: "xml",
+}
 
 
 def diff_report() -> Report:
-    reqs = [requirement("pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "1.5.3", line=2),
-            requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.SATISFIED, "1.26.4", line=3)]
-    prod_reqs = [dataclasses.replace(reqs[0], installed_version="2.2.3"),
-                 dataclasses.replace(reqs[1], status=RequirementStatus.WRONG_VERSION, installed_version="2.0.0")]
-    dev = snapshot([dist("pandas", "1.5.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")], requirements=reqs,
-                   env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")], target="python:.venv")
-    staging = snapshot([dist("pandas", "2.2.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")],
-                       requirements=[dataclasses.replace(reqs[0], installed_version="2.2.3"), reqs[1]],
-                       env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")],
-                       target="staging.json")
-    prod = snapshot([dist("pandas", "2.2.3", requires=["tzdata>=2022.7"]), dist("numpy", "2.0.0"),
-                     dist("tzdata", "2025.2"), dist("pyarrow", "17.0.0")], requirements=prod_reqs, python="3.12.1",
-                    env=[var("TZ", "Europe/Berlin", relevant=True), secret("API_TOKEN", "hmac-sha256:01")],
-                    target="prod.json")
+    reqs = [
+        requirement(
+            "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "1.5.3", line=2
+        ),
+        requirement("numpy", "==1.26.4", PinKind.PINNED, RequirementStatus.SATISFIED, "1.26.4", line=3),
+    ]
+    prod_reqs = [
+        dataclasses.replace(reqs[0], installed_version="2.2.3"),
+        dataclasses.replace(reqs[1], status=RequirementStatus.WRONG_VERSION, installed_version="2.0.0"),
+    ]
+    dev = snapshot(
+        [dist("pandas", "1.5.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")],
+        requirements=reqs,
+        env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")],
+        target="python:.venv",
+    )
+    staging = snapshot(
+        [dist("pandas", "2.2.3"), dist("numpy", "1.26.4"), dist("tzdata", "2024.1")],
+        requirements=[dataclasses.replace(reqs[0], installed_version="2.2.3"), reqs[1]],
+        env=[var("TZ", "UTC", relevant=True), secret("API_TOKEN", "hmac-sha256:00")],
+        target="staging.json",
+    )
+    prod = snapshot(
+        [
+            dist("pandas", "2.2.3", requires=["tzdata>=2022.7"]),
+            dist("numpy", "2.0.0"),
+            dist("tzdata", "2025.2"),
+            dist("pyarrow", "17.0.0"),
+        ],
+        requirements=prod_reqs,
+        python="3.12.1",
+        env=[var("TZ", "Europe/Berlin", relevant=True), secret("API_TOKEN", "hmac-sha256:01")],
+        target="prod.json",
+    )
     report = diff([Labelled("dev", dev), Labelled("staging", staging), Labelled("prod", prod)])
     return dataclasses.replace(report, anchor=Location("requirements.txt"))
 
@@ -50,18 +75,33 @@ def diff_report() -> Report:
 def gate_report() -> Report:
     base = diff_report()
     prod_findings = [f for f in base.findings if f.environments[-1] == "prod"]
-    extra = requirement_findings("prod", snapshot({}, requirements=[requirement(
-        "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "2.2.3", line=2)]),
-        fail_unpinned=False, fail_loose=False)
-    policy = GatePolicy(fail_on=FailOn.WARNING, allow_drift=frozenset({"minor"}), ignores=(
-        Ignore(reason="numpy 2 verified in staging", package="numpy", expires=dt.date(2027, 3, 1)),
-        Ignore(reason="temporary", package="pyarrow", expires=dt.date(2026, 1, 1)),
-    ))
+    extra = requirement_findings(
+        "prod",
+        snapshot(
+            {},
+            requirements=[
+                requirement(
+                    "pandas", ">=1.5", PinKind.LOWER_BOUND_ONLY, RequirementStatus.SATISFIED, "2.2.3", line=2
+                )
+            ],
+        ),
+        fail_unpinned=False,
+        fail_loose=False,
+    )
+    policy = GatePolicy(
+        fail_on=FailOn.WARNING,
+        allow_drift=frozenset({"minor"}),
+        ignores=(
+            Ignore(reason="numpy 2 verified in staging", package="numpy", expires=dt.date(2027, 3, 1)),
+            Ignore(reason="temporary", package="pyarrow", expires=dt.date(2026, 1, 1)),
+        ),
+    )
     findings, verdict = evaluate((*prod_findings, *extra), policy, dt.date(2026, 12, 1))
     envs = tuple(e for e in base.environments if e.label in ("dev", "prod"))
     checks = tuple(c for c in base.checks if c.environments == ("dev", "prod"))
-    return dataclasses.replace(base, command="gate", environments=envs, findings=findings, checks=checks, matrix=(),
-                               verdict=verdict)
+    return dataclasses.replace(
+        base, command="gate", environments=envs, findings=findings, checks=checks, matrix=(), verdict=verdict
+    )
 
 
 def rendered(report: Report, fmt: ReportFormat) -> str:
@@ -93,7 +133,9 @@ def test_sarif_is_valid_against_the_2_1_0_schema(report: Report) -> None:
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    numpy = next(r for r in run["results"] if r["properties"]["subject"] == "numpy" and r["ruleId"] == "EA401")
+    numpy = next(
+        r for r in run["results"] if r["properties"]["subject"] == "numpy" and r["ruleId"] == "EA401"
+    )
     assert numpy["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
 
 
@@ -104,7 +146,9 @@ def test_junit_has_a_case_per_check_and_a_failure_per_finding() -> None:
     assert len(failures) == len(report.findings)
     passing = [c for c in root.iter("testcase") if not list(c)]
     checks_with_findings = {(f.check, f.environments) for f in report.findings}
-    assert len(passing) == sum(1 for c in report.checks if (c.check, c.environments) not in checks_with_findings)
+    assert len(passing) == sum(
+        1 for c in report.checks if (c.check, c.environments) not in checks_with_findings
+    )
     assert int(root.get("tests", "0")) == len(passing) + len(failures)
 
 
@@ -128,4 +172,6 @@ def test_json_report_is_versioned_and_counts() -> None:
     data = json.loads(render(gate_report(), ReportFormat.JSON))
     assert data["report_version"] == 1 and data["command"] == "gate"
     assert data["verdict"]["passed"] is False
-    assert data["summary"]["error"] + data["summary"]["warning"] + data["summary"]["info"] == len(data["findings"])
+    assert data["summary"]["error"] + data["summary"]["warning"] + data["summary"]["info"] == len(
+        data["findings"]
+    )
