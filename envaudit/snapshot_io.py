@@ -64,9 +64,25 @@ def dumps(snapshot: Snapshot) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written.
+
+    Only a regular file is replaced that way. A device or a pipe (``-o /dev/null``, ``-o /dev/stdout``)
+    is written to directly, and a symbolic link is followed, so the file it names is the one replaced.
+    """
+    import stat
     import tempfile
 
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"{path} is a directory")
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -74,6 +90,12 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, stat.S_IMODE(mode))  # keep the permissions of the file being replaced
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a new file would have had
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

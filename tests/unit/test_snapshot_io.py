@@ -133,3 +133,31 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> 
         snapshot_io.write_atomic(path, 42)  # type: ignore[arg-type]
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_write_atomic_writes_through_devices_and_symlinks(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    before = os.stat(os.devnull).st_mode
+    snapshot_io.write_atomic(Path(os.devnull), "discarded")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and os.stat(os.devnull).st_mode == before
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    snapshot_io.write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    fresh = tmp_path / "fresh.json"
+    snapshot_io.write_atomic(fresh, "x")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
