@@ -91,11 +91,11 @@ def write_atomic(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         if mode is not None:
-            os.chmod(tmp, stat.S_IMODE(mode))  # keep the permissions of the file being replaced
+            Path(tmp).chmod(stat.S_IMODE(mode))  # keep the permissions of the file being replaced
         else:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a new file would have had
+            Path(tmp).chmod(0o666 & ~umask)  # mkstemp's 0600 is not what a new file would have had
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -139,9 +139,10 @@ def test_write_atomic_writes_through_devices_and_symlinks(tmp_path: Path) -> Non
     import os
     import stat
 
-    before = os.stat(os.devnull).st_mode
-    snapshot_io.write_atomic(Path(os.devnull), "discarded")
-    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and os.stat(os.devnull).st_mode == before
+    devnull = Path(os.devnull)
+    before = devnull.stat().st_mode
+    snapshot_io.write_atomic(devnull, "discarded")
+    assert stat.S_ISCHR(devnull.stat().st_mode) and devnull.stat().st_mode == before
     target = tmp_path / "real.json"
     target.write_text("old")
     target.chmod(0o640)
