@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from envaudit.envvars import EnvPolicy
     from envaudit.findings import Location, Report
     from envaudit.model import Issue, Requirement, Snapshot
+    from envaudit.pin import Plan
     from envaudit.scan import ScanContext
     from envaudit.targets.local import ScriptRun
 
@@ -42,6 +43,7 @@ class ScanOptions:
     env_exclude: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
     jobs: int = DEFAULT_JOBS
+    read_requirements: bool = True  # pin reads its own file and needs no project check
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ def prepare(options: ScanOptions) -> ScanContext:
     policy = env_policy(options)
     requirements: tuple[Requirement, ...] = ()
     issues: tuple[Issue, ...] = ()
-    if declares_requirements(project):
+    if options.read_requirements and declares_requirements(project):
         from envaudit.requirements import read_project
 
         requirements, issues = read_project(project)
@@ -358,3 +360,47 @@ def gate(
         report, command="gate", findings=findings, checks=checks, verdict=verdict, anchor=_anchor(options)
     )
     return Judged(report, failures)
+
+
+# --- pin --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    plan: Plan
+    reference: str
+    constraints: str | None  # the constraints file's text, when asked for
+
+
+def pin(
+    file: Path,
+    options: ScanOptions,
+    *,
+    reference: str,
+    against: str | None = None,
+    with_constraints: bool = False,
+) -> Pinned:
+    """Exact pins for ``file`` from the environment known to work (only what drifts, with ``against``)."""
+    from envaudit import pin as pinning
+    from envaudit.requirements import read_file
+
+    requirements, files = read_file(file)  # bad input fails before anything is scanned
+    spellings = [reference] if against is None else [reference, against]
+    results = scan(spellings, replace(options, read_requirements=False))
+    for result in results:
+        if result.error is not None:
+            raise result.error
+    labels = _labels([r.spec for r in results])
+    snapshots = [r.snapshot for r in results]
+    assert all(s is not None for s in snapshots)
+    plan = pinning.plan(
+        file,
+        requirements,
+        files,
+        snapshots[0],  # type: ignore[arg-type]
+        reference_label=labels[0],
+        against=snapshots[1] if against is not None else None,
+        against_label=labels[1] if against is not None else None,
+    )
+    text = pinning.constraints(snapshots[0], labels[0]) if with_constraints else None  # type: ignore[arg-type]
+    return Pinned(plan, labels[0], text)

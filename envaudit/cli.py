@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit import __version__, api
-from envaudit.errors import EnvauditError, ExitCode
+from envaudit.errors import EnvauditError, ExitCode, UsageError
 from envaudit.report import ReportFormat
 
 if TYPE_CHECKING:
@@ -118,6 +118,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_options(gate)
     _add_target_options(gate)
+
+    pin = commands.add_parser("pin", help="propose exact pins from an environment that works")
+    pin.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="a requirements file (with its -r/-c includes) or pyproject.toml",
+    )
+    pin.add_argument(
+        "--from",
+        dest="reference",
+        required=True,
+        metavar="TARGET",
+        help="the environment known to work: a venv, a host, an image, a saved snapshot",
+    )
+    pin.add_argument("--against", metavar="TARGET", help="with --minimal: the environment that drifted")
+    pin.add_argument(
+        "--minimal",
+        action="store_true",
+        help="pin only what differs between --from and --against: the smallest change that removes the drift",
+    )
+    pin.add_argument(
+        "--write", action="store_true", help="apply the change (atomically) instead of only printing it"
+    )
+    pin.add_argument(
+        "--constraints",
+        type=Path,
+        metavar="OUT",
+        help="also write a constraints file with every distribution of --from, for pip install -c",
+    )
+    pin.add_argument(
+        "--format",
+        type=ScanFormat,
+        choices=list(ScanFormat),
+        default=ScanFormat.TEXT,
+        help="text: a unified diff on stdout, notes on stderr; json: proposals and the diff",
+    )
+    _add_target_options(pin)
     return parser
 
 
@@ -244,8 +282,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> None:
+    from envaudit.files import write_atomic
     from envaudit.report import render
-    from envaudit.snapshot_io import write_atomic
 
     if args.output is not None:
         write_atomic(args.output, render(report, args.format))
@@ -290,6 +328,64 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return _judged_exit(judged, judged.report.verdict is not None and not judged.report.verdict.passed)
 
 
+def _cmd_pin(args: argparse.Namespace) -> int:
+    if args.minimal != (args.against is not None):
+        raise UsageError("--minimal and --against go together: pin what differs between --from and --against")
+    result = api.pin(
+        args.file,
+        _scan_options(args),
+        reference=args.reference,
+        against=args.against,
+        with_constraints=args.constraints is not None,
+    )
+    plan = result.plan
+    from envaudit.files import write_all_atomic
+
+    if args.format is ScanFormat.JSON:
+        from envaudit.snapshot_io import to_jsonable
+
+        data = {
+            "reference": result.reference,
+            "proposals": [
+                {
+                    "requirement": p.requirement.text,
+                    "where": p.where,
+                    "action": p.action.value,
+                    "reason": p.reason,
+                    "new": p.new_text,
+                    "hashes_removed": p.hashes_removed,
+                }
+                for p in plan.proposals
+            ],
+            "diff": plan.unified_diff(),
+            "files": [to_jsonable(str(e.path)) for e in plan.edits],
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(plan.unified_diff())
+    for p in plan.proposals:
+        if p.hashes_removed:
+            print(f"note: {p.where}: {p.requirement.name} {p.reason}", file=sys.stderr)
+    for p in plan.conflicts:
+        print(f"conflict: {p.where}: `{p.requirement.text}`: {p.reason}", file=sys.stderr)
+    writes = {e.path: e.after for e in plan.edits} if args.write else {}
+    if result.constraints is not None:
+        writes[args.constraints] = result.constraints
+    if writes:
+        write_all_atomic(writes)
+    pinned = len(plan.pinned)
+    verb = "pinned" if args.write else "would pin"
+    print(
+        f"summary: {verb} {pinned} requirements from {result.reference}, {len(plan.conflicts)} conflicts",
+        file=sys.stderr,
+    )
+    if args.constraints is not None:
+        print(f"wrote constraints for {result.reference} to {args.constraints}", file=sys.stderr)
+    if pinned and not args.write:
+        print("tip: apply the change with --write", file=sys.stderr)
+    return int(ExitCode.FINDINGS if plan.conflicts else ExitCode.OK)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -301,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_diff(args)
             case "gate":
                 return _cmd_gate(args)
+            case "pin":
+                return _cmd_pin(args)
         parser.error(f"unknown command {args.command}")
     except EnvauditError as exc:
         _error(exc)

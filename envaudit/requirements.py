@@ -67,7 +67,7 @@ _INCLUDE_OPTIONS = {
     "--constraint": RequirementKind.CONSTRAINT,
 }
 _EDITABLE_OPTIONS = ("-e", "--editable")
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+COMMENT = re.compile(r"(^|\s+)#.*$")
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _EGG_FRAGMENT = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
 
@@ -113,6 +113,7 @@ def classify(specifier: SpecifierSet, url: str | None) -> PinKind:
 class LogicalLine:
     lineno: int  # first physical line
     text: str  # comments stripped, continuations joined
+    end: int = 0  # last physical line (the same as lineno unless continued)
 
 
 def logical_lines(text: str) -> list[LogicalLine]:
@@ -123,7 +124,7 @@ def logical_lines(text: str) -> list[LogicalLine]:
     for lineno, raw in enumerate(text.splitlines(), 1):
         if not buffer:
             start = lineno
-        line = _COMMENT.sub("", raw)
+        line = COMMENT.sub("", raw)
         if line.endswith("\\"):
             buffer.append(line[:-1])
             continue
@@ -131,15 +132,15 @@ def logical_lines(text: str) -> list[LogicalLine]:
         joined = " ".join(part.strip() for part in buffer).strip()
         buffer = []
         if joined:
-            out.append(LogicalLine(start, joined))
+            out.append(LogicalLine(start, joined, lineno))
     if buffer:
         joined = " ".join(part.strip() for part in buffer).strip()
         if joined:
-            out.append(LogicalLine(start, joined))
+            out.append(LogicalLine(start, joined, start + len(buffer) - 1))
     return out
 
 
-def _split_options(line: str) -> tuple[str, list[str]]:
+def split_options(line: str) -> tuple[str, list[str]]:
     """Split ``REQ --opt ...`` into the requirement and its per-line options, as pip does."""
     tokens = line.split(" ")
     for i, token in enumerate(tokens):
@@ -217,7 +218,7 @@ class _Reader:
     problems: list[Problem]
     requirements: list[Requirement]
     issues: list[Issue]
-    visited: set[Path]
+    visited: dict[Path, None]  # an ordered set: files in the order they were read
 
     def display(self, path: Path) -> str:
         try:
@@ -229,7 +230,7 @@ class _Reader:
         resolved = path.resolve()
         if resolved in self.visited:
             return  # included twice, or an include cycle: each file is read once
-        self.visited.add(resolved)
+        self.visited[resolved] = None
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -279,7 +280,7 @@ class _Reader:
             else:
                 self.problems.append(Problem(where, f"unknown option {option!r}"))
                 return
-        requirement_text, options = _split_options(text)
+        requirement_text, options = split_options(text)
         hashes = _hashes(options)
         if editable or (
             _looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]
@@ -455,10 +456,31 @@ def requirement_files(project: Path) -> list[Path]:
     return found
 
 
+def read_file(path: Path) -> tuple[tuple[Requirement, ...], tuple[Path, ...]]:
+    """The requirements declared in one file (a requirements file and its includes, or a
+    pyproject.toml), and every file they came from; sources are relative to ``path``'s folder."""
+    root = path.resolve().parent
+    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited={})
+    if path.name == "pyproject.toml" or path.suffix == ".toml":
+        if not path.is_file():
+            raise InputError(str(path), "no such file")
+        reqs, problems = read_pyproject(path, reader.display(path))
+        reader.requirements.extend(reqs)
+        reader.problems.extend(problems)
+        reader.visited[path.resolve()] = None
+    else:
+        if not path.is_file():
+            raise InputError(str(path), "no such file")
+        reader.read(path, RequirementKind.REQUIREMENT, None)
+    if reader.problems:
+        raise RequirementsError(reader.problems)
+    return tuple(reader.requirements), tuple(reader.visited)
+
+
 def read_project(project: Path) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
     """Every requirement declared in ``project``; raises RequirementsError listing all problems."""
     root = project.resolve()
-    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited=set())
+    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited={})
     for path in requirement_files(project):
         reader.read(path, RequirementKind.REQUIREMENT, None)
     pyproject = project / "pyproject.toml"
@@ -469,10 +491,6 @@ def read_project(project: Path) -> tuple[tuple[Requirement, ...], tuple[Issue, .
     if reader.problems:
         raise RequirementsError(reader.problems)
     return tuple(reader.requirements), tuple(reader.issues)
-
-
-def has_declarations(project: Path) -> bool:
-    return (project / "pyproject.toml").is_file() or bool(requirement_files(project))
 
 
 # --- checking against an environment ----------------------------------------------------------

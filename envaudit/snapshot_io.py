@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import types
 import typing
 from collections.abc import Callable
@@ -63,46 +62,9 @@ def dumps(snapshot: Snapshot) -> str:
     return json.dumps(to_jsonable(snapshot), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written.
-
-    Only a regular file is replaced that way. A device or a pipe (``-o /dev/null``, ``-o /dev/stdout``)
-    is written to directly, and a symbolic link is followed, so the file it names is the one replaced.
-    """
-    import stat
-    import tempfile
-
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(f"{path} is a directory")
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        return
-    path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            Path(tmp).chmod(stat.S_IMODE(mode))  # keep the permissions of the file being replaced
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            Path(tmp).chmod(0o666 & ~umask)  # mkstemp's 0600 is not what a new file would have had
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(snapshot: Snapshot, path: Path) -> None:
+    from envaudit.files import write_atomic
+
     write_atomic(path, dumps(snapshot))
 
 

@@ -1,0 +1,345 @@
+"""Pinning suggestions: from an environment that works to a requirements file that reproduces it.
+
+Every requirement that is not already exact gets ``==VERSION`` from the reference environment.
+Only the version specifier of an edited requirement changes: its name and extras as written, its
+marker, comments, options, line endings and every other line stay byte for byte. pyproject.toml is
+edited through tomlkit, which keeps its formatting. Conflicts are listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import Requirement as PkgRequirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from envaudit import __version__
+from envaudit.errors import InputError
+from envaudit.model import Distribution, OriginKind, PinKind, Requirement, Snapshot
+from envaudit.requirements import COMMENT, logical_lines, split_options
+
+
+class Action(StrEnum):
+    PIN = "pin"
+    CONFLICT = "conflict"  # nothing can be proposed without guessing
+    KEEP = "keep"  # already exact, a URL, or not in question
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    requirement: Requirement
+    action: Action
+    reason: str  # one line, for the user
+    new_text: str | None = None
+    hashes_removed: bool = False
+
+    @property
+    def where(self) -> str:
+        r = self.requirement
+        return f"{r.source}:{r.line}" if r.line else r.source
+
+
+@dataclass(frozen=True, slots=True)
+class FileEdit:
+    path: Path
+    display: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    proposals: tuple[Proposal, ...]
+    edits: tuple[FileEdit, ...]  # only files whose text changes
+
+    @property
+    def pinned(self) -> tuple[Proposal, ...]:
+        return tuple(p for p in self.proposals if p.action is Action.PIN)
+
+    @property
+    def conflicts(self) -> tuple[Proposal, ...]:
+        return tuple(p for p in self.proposals if p.action is Action.CONFLICT)
+
+    def unified_diff(self) -> str:
+        chunks: list[str] = []
+        for edit in self.edits:
+            chunks.extend(
+                difflib.unified_diff(
+                    edit.before.splitlines(keepends=True),
+                    edit.after.splitlines(keepends=True),
+                    fromfile=f"a/{edit.display}",
+                    tofile=f"b/{edit.display}",
+                )
+            )
+        return "".join(chunks)
+
+
+# --- deciding ------------------------------------------------------------------------------------
+
+
+def decide(
+    requirement: Requirement,
+    installed: Mapping[str, Distribution],
+    *,
+    markers: Mapping[str, str],
+    reference: str,
+    against: Mapping[str, Distribution] | None = None,
+    against_label: str | None = None,
+) -> Proposal:
+    """What to do with one requirement, given the reference environment (and the one it drifts from)."""
+    r = requirement
+    if r.pin is PinKind.URL or r.editable:
+        return Proposal(r, Action.KEEP, "a URL or path requirement: kept as it is")
+    if r.marker and not _applies(r, markers):
+        return Proposal(r, Action.KEEP, f"its marker is false in {reference}: nothing to learn there")
+    dist = installed.get(r.canonical_name)
+    if dist is None:
+        return Proposal(r, Action.CONFLICT, f"{r.name} is not installed in {reference}")
+    version = dist.version
+    if not _satisfies(r.specifier, version):
+        return Proposal(r, Action.CONFLICT, f"{reference} has {r.name} {version}, which violates `{r.text}`")
+    if r.pin is PinKind.PINNED:
+        return Proposal(r, Action.KEEP, "already exact")
+    if dist.origin.kind in (OriginKind.EDITABLE, OriginKind.VCS):
+        return Proposal(
+            r,
+            Action.CONFLICT,
+            f"{reference} has {r.name} as an {dist.origin.kind.value} install; pin it by hand",
+        )
+    if against is not None:
+        other = against.get(r.canonical_name)
+        if other is not None and other.version == version:
+            return Proposal(
+                r, Action.KEEP, f"the same version ({version}) in {reference} and {against_label}"
+            )
+    new_text = repin(r.text, version)
+    if r.hashes:
+        return Proposal(
+            r,
+            Action.PIN,
+            f"pinned to {version}; its --hash options were removed: regenerate them for {version} "
+            "(pip-compile --generate-hashes, or pip hash)",
+            new_text,
+            hashes_removed=True,
+        )
+    return Proposal(r, Action.PIN, f"pinned to {version}", new_text)
+
+
+def exact(version: str) -> str:
+    """``==version``; ``===version`` for a version that is not PEP 440 (only arbitrary equality names it)."""
+    try:
+        Version(version)
+    except InvalidVersion:
+        return f"==={version}"
+    return f"=={version}"
+
+
+def _applies(r: Requirement, markers: Mapping[str, str]) -> bool:
+    environment = dict(markers)
+    environment["extra"] = r.group.split(":", 1)[1] if r.group and r.group.startswith("optional:") else ""
+    try:
+        return bool(Marker(r.marker or "").evaluate(environment))
+    except (InvalidMarker, KeyError, ValueError):
+        return True
+
+
+def _satisfies(specifier: str, version: str) -> bool:
+    if not specifier:
+        return True
+    try:
+        return SpecifierSet(specifier).contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+_HEAD = re.compile(
+    r"^(?P<head>\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?)(?P<spec>[^;]*?)(?P<tail>\s*;.*)?$"
+)
+
+
+def repin(text: str, version: str) -> str:
+    """``text`` with its version specifier replaced by ``==version``; name, extras and marker as written."""
+    match = _HEAD.match(text)
+    if match is None:  # parsed by packaging before, so this is a programming error
+        raise ValueError(f"cannot find the specifier in {text!r}")
+    new = f"{match.group('head').rstrip()}{exact(version)}{match.group('tail') or ''}"
+    before, after = PkgRequirement(text), PkgRequirement(new)
+    assert (before.name, before.extras, str(before.marker)) == (after.name, after.extras, str(after.marker))
+    return new
+
+
+# --- editing files ---------------------------------------------------------------------------------
+
+
+def edit_requirements_text(text: str, pins: Mapping[int, Proposal]) -> str:
+    """``text`` with each pinned requirement (by first line number) rewritten in place."""
+    lines = text.splitlines(keepends=True)
+    by_start = {ll.lineno: ll for ll in logical_lines(text)}
+    for lineno in sorted(pins, reverse=True):  # bottom up, so earlier line numbers stay valid
+        proposal = pins[lineno]
+        assert proposal.new_text is not None
+        logical = by_start[lineno]
+        first = lines[lineno - 1]
+        if not proposal.hashes_removed:
+            at = first.find(proposal.requirement.text)
+            if at < 0:
+                raise InputError(
+                    proposal.where, "the requirement is split over continuation lines; pin it by hand"
+                )
+            lines[lineno - 1] = first[:at] + proposal.new_text + first[at + len(proposal.requirement.text) :]
+            continue
+        # The logical line becomes one physical line: requirement, the options that are not hashes,
+        # and the comment that ended it.
+        last = lines[logical.end - 1]
+        ending = last[len(last.rstrip("\r\n")) :]
+        comment = COMMENT.search(last.rstrip("\r\n"))
+        _, options = split_options(logical.text)
+        kept = _without_hashes(options)
+        indent = first[: len(first) - len(first.lstrip())]
+        rebuilt = (
+            indent + " ".join([proposal.new_text, *kept]) + (comment.group(0) if comment else "") + ending
+        )
+        lines[lineno - 1 : logical.end] = [rebuilt]
+    return "".join(lines)
+
+
+def _without_hashes(options: list[str]) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for option in options:
+        if skip:
+            skip = False
+            continue
+        if option.startswith("--hash"):
+            skip = "=" not in option  # "--hash VALUE" takes the next token too
+            continue
+        kept.append(option)
+    return kept
+
+
+def edit_pyproject_text(text: str, pins: list[Proposal], display: str) -> str:
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import String, StringType
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise InputError(display, f"TOML syntax error: {exc}") from None
+    used: set[tuple[str, int]] = set()
+    for proposal in pins:
+        r = proposal.requirement
+        array = _array_for(doc, r.group or "")
+        for i, item in enumerate(array):
+            if isinstance(item, str) and str(item) == r.text and (r.group or "", i) not in used:
+                used.add((r.group or "", i))
+                literal = isinstance(item, String) and item.type is StringType.SLL
+                array[i] = tomlkit.string(proposal.new_text or "", literal=literal)
+                break
+        else:
+            raise InputError(proposal.where, f"cannot find `{r.text}` to edit")
+    return tomlkit.dumps(doc)
+
+
+def _array_for(doc: object, group: str) -> list[object]:
+    table: object = doc
+    if group == "dependencies":
+        path = ["project", "dependencies"]
+    elif group.startswith("optional:"):
+        path = ["project", "optional-dependencies", group.split(":", 1)[1]]
+    else:
+        path = ["dependency-groups", group.split(":", 1)[1]]
+    for key in path:
+        table = table[key]  # type: ignore[index]
+    assert isinstance(table, list)
+    return table
+
+
+# --- planning --------------------------------------------------------------------------------------
+
+
+def plan(
+    file: Path,
+    requirements: tuple[Requirement, ...],
+    files: tuple[Path, ...],
+    reference: Snapshot,
+    *,
+    reference_label: str,
+    against: Snapshot | None = None,
+    against_label: str | None = None,
+) -> Plan:
+    """Proposals for ``requirements`` (read from ``file`` and ``files``, see requirements.read_file)."""
+    installed = {d.canonical_name: d for d in reference.distributions}
+    other = {d.canonical_name: d for d in against.distributions} if against is not None else None
+    markers = dict(reference.interpreter.markers)
+    proposals = tuple(
+        decide(
+            r,
+            installed,
+            markers=markers,
+            reference=reference_label,
+            against=other,
+            against_label=against_label,
+        )
+        for r in requirements
+    )
+    root = file.resolve().parent
+    edits: list[FileEdit] = []
+    for path in files:
+        display = _display(path, root)
+        pins = [p for p in proposals if p.action is Action.PIN and p.requirement.source == display]
+        if not pins:
+            continue
+        before = path.read_bytes().decode("utf-8")
+        if path.suffix == ".toml":
+            after = edit_pyproject_text(before, pins, display)
+        else:
+            after = edit_requirements_text(before, {p.requirement.line or 0: p for p in pins})
+        if after != before:
+            edits.append(FileEdit(path, display, before, after))
+    return Plan(proposals, tuple(edits))
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def apply(plan_: Plan) -> None:
+    from envaudit.files import write_all_atomic
+
+    write_all_atomic({edit.path: edit.after for edit in plan_.edits})
+
+
+# --- constraints -------------------------------------------------------------------------------------
+
+
+def constraints(reference: Snapshot, label: str, now: dt.datetime | None = None) -> str:
+    """A constraints file for ``pip install -c``: every distribution of ``reference``, exact."""
+    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    interp = reference.interpreter
+    lines = [
+        f"# Constraints for pip install -c, generated by envaudit {__version__}",
+        f"# from {label} ({interp.implementation} {interp.version} on {interp.os} {interp.machine}, "
+        f"{len(reference.distributions)} distributions, scanned {reference.provenance.scanned_at})",
+        f"# on {when}. Every distribution installed there, at its exact version.",
+    ]
+    for dist in sorted(reference.distributions, key=lambda d: d.canonical_name):
+        if dist.origin.kind in (OriginKind.EDITABLE, OriginKind.VCS, OriginKind.LOCAL):
+            lines.append(
+                f"# {dist.canonical_name}=={dist.version}  "
+                f"({dist.origin.kind.value} install: not constrained)"
+            )
+            continue
+        lines.append(f"{dist.canonical_name}{exact(dist.version)}")
+    return "\n".join(lines) + "\n"
