@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from envaudit.envvars import EnvPolicy
-    from envaudit.findings import Location, Report
+    from envaudit.findings import Finding, Location, Report
     from envaudit.model import Issue, Requirement, Snapshot
     from envaudit.pin import Plan
     from envaudit.scan import ScanContext
@@ -347,6 +347,9 @@ def gate(
         Check(f"declared requirements pinned: {other}", "requirements", (other,)),
         Check(f"scan issues: {other}", "scan", (other,)),
     )
+    if rules.audit:  # [tool.envaudit.gate] audit = true: known vulnerabilities fail the gate too
+        extra.extend(audit_snapshot(other, target_snapshot, audit_options(options), jobs=options.jobs))
+        checks = (*checks, Check(f"vulnerabilities: {other}", "vulnerabilities", (other,)))
     import datetime as dt
 
     findings, verdict = policy.evaluate((*report.findings, *extra), rules, today or dt.date.today())
@@ -404,3 +407,109 @@ def pin(
     )
     text = pinning.constraints(snapshots[0], labels[0]) if with_constraints else None  # type: ignore[arg-type]
     return Pinned(plan, labels[0], text)
+
+
+# --- audit ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    advisory_db: Path | None = None  # offline; None: online through the service
+    service: str = "osv"
+    service_url: str | None = None
+    strict: bool = False  # what could not be checked fails too
+    timeout: float = 15.0
+
+
+def audit_options(
+    options: ScanOptions,
+    *,
+    advisory_db: Path | None = None,
+    service: str | None = None,
+    service_url: str | None = None,
+    strict: bool | None = None,
+    timeout: float | None = None,
+) -> AuditOptions:
+    """``[tool.envaudit.audit]`` of the config, overridden by flags."""
+    from envaudit import config as config_module
+    from envaudit.audit import Service
+    from envaudit.config import ConfigReader
+
+    cfg = config_module.load(options.config_file, options.project or Path.cwd())
+    table = dict(cfg.raw).get("audit", {})
+    reader = ConfigReader(
+        cfg.source or "config", table if isinstance(table, dict) else {}, "tool.envaudit.audit"
+    )
+    if not isinstance(table, dict):
+        raise reader.error("", "expected a table")
+    reader.reject_unknown({"advisory_db", "service", "service_url", "strict", "timeout"})
+    configured_db = reader.string("advisory_db")
+    db = advisory_db
+    if db is None and configured_db:  # relative to the file that names it
+        db = (Path(cfg.source).parent if cfg.source else Path.cwd()) / configured_db
+    chosen = service or reader.string("service", "osv") or "osv"
+    if chosen not in {s.value for s in Service}:
+        raise reader.error("service", f'expected "osv" or "pypi", got {chosen!r}')
+    return AuditOptions(
+        advisory_db=db,
+        service=chosen,
+        service_url=service_url or reader.string("service_url"),
+        strict=strict if strict is not None else reader.boolean("strict", False),
+        timeout=timeout if timeout is not None else reader.number("timeout", 15.0),
+    )
+
+
+def audit_snapshot(label: str, snapshot: Snapshot, opts: AuditOptions, *, jobs: int) -> list[Finding]:
+    from envaudit import audit as auditing
+
+    if opts.advisory_db is not None:
+        from envaudit import advisories
+
+        result = auditing.audit_offline(label, snapshot, advisories.load(opts.advisory_db))
+    else:
+        from envaudit.advisories import cache_dir
+
+        service = auditing.make_service(
+            auditing.Service(opts.service),
+            url=opts.service_url,
+            timeout=opts.timeout,
+            cache=str(cache_dir() / "pip-audit"),
+        )
+        result = auditing.audit_online(label, snapshot, service, opts.service, jobs=max(jobs, 8))
+    return auditing.findings(result, snapshot, strict=opts.strict)
+
+
+def audit(spellings: Sequence[str], options: ScanOptions, opts: AuditOptions) -> Judged:
+    """Known vulnerabilities of every target; targets that cannot be scanned are reported beside."""
+    from envaudit import diff as differ
+    from envaudit.findings import Check, Report
+
+    if opts.advisory_db is not None and not opts.advisory_db.exists():
+        raise InputError(
+            str(opts.advisory_db), "no such advisory database (a folder of OSV records, or an OSV zip)"
+        )
+    results = scan(spellings, options)
+    labels = _labels([r.spec for r in results])
+    findings: list[Finding] = []
+    environments = []
+    checks = []
+    for label, result in zip(labels, results, strict=True):
+        if result.snapshot is None:
+            continue
+        environments.append(differ.environment_of(differ.Labelled(label, result.snapshot)))
+        checks.append(Check(f"vulnerabilities: {label}", "vulnerabilities", (label,)))
+        findings.extend(audit_snapshot(label, result.snapshot, opts, jobs=options.jobs))
+    vulnerable = {(f.environments, f.subject) for f in findings if f.rule == "EA701"}
+    report = Report(
+        command="audit",
+        environments=tuple(environments),
+        findings=tuple(findings),
+        checks=tuple(checks),
+        summary=(
+            ("vulnerabilities", str(sum(f.rule == "EA701" for f in findings))),
+            ("vulnerable packages", str(len(vulnerable))),
+            ("not checked", str(sum(f.rule == "EA702" for f in findings))),
+        ),
+        anchor=_anchor(options),
+    )
+    return Judged(report, tuple(r for r in results if r.error is not None))

@@ -119,6 +119,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(gate)
     _add_target_options(gate)
 
+    audit = commands.add_parser("audit", help="known vulnerabilities of any environment or saved snapshot")
+    audit.add_argument("targets", nargs="*", default=["local"], metavar="TARGET")
+    audit.add_argument(
+        "--advisory-db",
+        type=Path,
+        metavar="PATH",
+        help="audit offline against a folder of OSV records (YAML or JSON) or an OSV export zip",
+    )
+    audit.add_argument(
+        "--service",
+        choices=["osv", "pypi"],
+        default=None,
+        help="online service, through pip-audit (default: osv; ignored with --advisory-db)",
+    )
+    audit.add_argument(
+        "--service-url",
+        metavar="URL",
+        help="a mirror of the service's API (OSV's query endpoint, or PyPI's /pypi JSON API)",
+    )
+    audit.add_argument(
+        "--service-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="time limit per service request (default: 15)",
+    )
+    audit.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="fail when a distribution could not be checked (unknown is not clean)",
+    )
+    _add_report_options(audit)
+    _add_target_options(audit)
+
     pin = commands.add_parser("pin", help="propose exact pins from an environment that works")
     pin.add_argument(
         "file",
@@ -328,6 +363,24 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return _judged_exit(judged, judged.report.verdict is not None and not judged.report.verdict.passed)
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    options = _scan_options(args)
+    opts = api.audit_options(
+        options,
+        advisory_db=args.advisory_db,
+        service=args.service,
+        service_url=args.service_url,
+        strict=args.strict,
+        timeout=args.service_timeout,
+    )
+    judged = api.audit(args.targets, options, opts)
+    _emit(judged.report, args)
+    from envaudit.findings import Severity
+
+    failed = any(f.rule == "EA701" or f.severity is Severity.ERROR for f in judged.report.findings)
+    return _judged_exit(judged, failed)
+
+
 def _cmd_pin(args: argparse.Namespace) -> int:
     if args.minimal != (args.against is not None):
         raise UsageError("--minimal and --against go together: pin what differs between --from and --against")
@@ -399,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_gate(args)
             case "pin":
                 return _cmd_pin(args)
+            case "audit":
+                return _cmd_audit(args)
         parser.error(f"unknown command {args.command}")
     except EnvauditError as exc:
         _error(exc)

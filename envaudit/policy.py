@@ -32,15 +32,18 @@ class Ignore:
     reason: str
     package: str | None = None  # glob on the finding's subject
     rule: str | None = None
+    id: str | None = None  # a vulnerability id or any of its aliases (PYSEC-, GHSA-, CVE-)
     expires: dt.date | None = None
 
     def matches(self, f: Finding) -> bool:
         if self.rule is not None and f.rule != self.rule:
             return False
+        if self.id is not None and self.id not in _vulnerability_ids(f):
+            return False
         return self.package is None or fnmatch.fnmatchcase(f.subject, self.package)
 
     def describe(self) -> str:
-        what = " ".join(p for p in (self.rule, self.package) if p)
+        what = " ".join(p for p in (self.rule, self.id, self.package) if p)
         return f"ignore {what!r} ({self.reason})"
 
 
@@ -53,6 +56,7 @@ class GatePolicy:
     rule_overrides: tuple[tuple[str, str], ...] = ()  # rule id -> "off" or a severity
     fail_on_unpinned: bool = False
     fail_on_loose: bool = False
+    audit: bool = False  # also audit the target for known vulnerabilities ([tool.envaudit.audit])
     ignores: tuple[Ignore, ...] = field(default=())
 
 
@@ -65,8 +69,13 @@ GATE_KEYS = {
     "fail_on_unpinned",
     "fail_on_loose",
     "ignore",
+    "audit",
 }
-IGNORE_KEYS = {"package", "rule", "reason", "expires"}
+IGNORE_KEYS = {"package", "rule", "id", "reason", "expires"}
+
+
+def _vulnerability_ids(f: Finding) -> set[str]:
+    return {i for i in (f.detail("id") or "", *(f.detail("aliases") or "").split(",")) if i}
 
 
 def _choice(reader: ConfigReader, key: str, value: str, allowed: list[str]) -> str:
@@ -107,6 +116,7 @@ def parse_gate(source: str, table: dict[str, Any]) -> GatePolicy:
         rule_overrides=tuple(overrides),
         fail_on_unpinned=reader.boolean("fail_on_unpinned", False),
         fail_on_loose=reader.boolean("fail_on_loose", False),
+        audit=reader.boolean("audit", False),
         ignores=ignores,
     )
 
@@ -120,9 +130,9 @@ def _ignore(source: str, item: Any, index: int) -> Ignore:
     reason = reader.string("reason")
     if not reason:
         raise reader.error("reason", "missing: every ignore needs a reason")
-    package, rule_id = reader.string("package"), reader.string("rule")
-    if package is None and rule_id is None:
-        raise InputError(source, f"{path}: needs a package, a rule, or both")
+    package, rule_id, vuln_id = reader.string("package"), reader.string("rule"), reader.string("id")
+    if package is None and rule_id is None and vuln_id is None:
+        raise InputError(source, f"{path}: needs a package, a rule or a vulnerability id")
     if rule_id is not None and rule_id not in RULES:
         raise reader.error("rule", f"unknown rule {rule_id!r}")
     expires = item.get("expires")
@@ -135,7 +145,7 @@ def _ignore(source: str, item: Any, index: int) -> Ignore:
         expires = expires.date()
     if expires is not None and not isinstance(expires, dt.date):
         raise reader.error("expires", "expected a date (YYYY-MM-DD)")
-    return Ignore(reason=reason, package=package, rule=rule_id, expires=expires)
+    return Ignore(reason=reason, package=package, rule=rule_id, id=vuln_id, expires=expires)
 
 
 def evaluate(

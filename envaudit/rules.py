@@ -190,6 +190,21 @@ _RULES = [
         "Something could not be read during the scan",
         "Unreadable or corrupt metadata; the distribution's facts may be incomplete.",
     ),
+    Rule(
+        "EA701",
+        "vulnerability",
+        Severity.ERROR,
+        "An installed version has a known vulnerability",
+        "Upgrade to the fixed version shown, or ignore it in [tool.envaudit.gate] with a reason and expiry.",
+    ),
+    Rule(
+        "EA702",
+        "not-checked",
+        Severity.INFO,
+        "A distribution could not be checked for vulnerabilities",
+        "Unknown is not clean: the service did not answer for it (not found, timeout, bad response). "
+        "--strict makes this an error.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

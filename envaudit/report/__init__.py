@@ -36,7 +36,8 @@ def summary_line(report: Report) -> str:
     verdict = ""
     if report.verdict is not None:
         verdict = "gate PASSED: " if report.verdict.passed else "gate FAILED: "
-    where = f"across {envs} environments (reference {report.reference})"
+    compared = report.command in ("diff", "gate", "probe")  # commands with a reference environment
+    where = f"across {envs} environments" + (f" (reference {report.reference})" if compared else "")
     return f"summary: {verdict}{', '.join(parts)} {where}{extra}"
 
 

@@ -26,6 +26,7 @@ ORDER = ("interpreter", "distributions", "requirements", "environment")
 WIDE_FLEET = 6  # above this many environments, the matrix is listed rather than tabulated
 INDENT = " " * 16  # under the message column: "  warning EA101 "
 PLAIN_WIDTH = 80
+NOTHING_FOUND = {"diff": "no differences found", "audit": "no known vulnerabilities found"}
 
 
 def render_to_string(report: Report, width: int = PLAIN_WIDTH) -> str:
@@ -57,7 +58,8 @@ def print_rich(lines: list[Line], console: Console) -> None:
 def layout(report: Report, width: int) -> list[Line]:
     lines: list[Line] = []
     envs = report.environments
-    title = f"envaudit {report.command}" + (f" · reference {report.reference}" if envs else "")
+    compared = report.command in ("diff", "gate", "probe")
+    title = f"envaudit {report.command}" + (f" · reference {report.reference}" if envs and compared else "")
     lines.append([(title, "bold")])
     for e in envs:
         line: Line = [
@@ -87,7 +89,7 @@ def layout(report: Report, width: int) -> list[Line]:
     if report.verdict is not None:
         lines.extend(_verdict(report))
     if not report.findings:
-        lines += [[], [("no differences found", "green")]]
+        lines += [[], [(NOTHING_FOUND.get(report.command, "nothing found"), "green")]]
     lines += [[], [(summary_line(report), "bold")]]  # one line, whatever its length, for grep
     return lines
 

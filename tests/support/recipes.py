@@ -127,3 +127,12 @@ DRIFTED_VENV = Recipe(name="drifted", packages=DRIFTED)
 
 def drifted() -> Venv:
     return build(DRIFTED_VENV)
+
+
+# Old releases with well-known advisories; --no-deps keeps exactly these versions.
+VULNERABLE = ("--no-deps", "requests==2.19.1", "urllib3==1.24.1", "jinja2==2.10", "idna==2.7", "six==1.16.0")
+VULNERABLE_VENV = Recipe(name="vulnerable", packages=VULNERABLE)
+
+
+def vulnerable() -> Venv:
+    return build(VULNERABLE_VENV)

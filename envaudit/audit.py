@@ -1,0 +1,273 @@
+"""Known vulnerabilities of the distributions in a snapshot: offline from an OSV database, or online
+through pip-audit's own services (OSV and PyPI). Unknown is not clean: whatever could not be
+checked is reported as such, with the reason, and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from envaudit.advisories import AdvisoryIndex
+from envaudit.diff import finding
+from envaudit.findings import Finding, Location, Severity
+from envaudit.model import Distribution, RequirementKind, Snapshot
+
+DEFAULT_SERVICE_TIMEOUT = 15.0
+PYPI_JSON = "https://pypi.org/pypi/"
+
+
+class Service(StrEnum):
+    OSV = "osv"
+    PYPI = "pypi"
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    package: str  # canonical name
+    name: str
+    version: str
+    id: str
+    aliases: tuple[str, ...]
+    fix: str | None  # the smallest version that fixes it, if any is known
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotChecked:
+    package: str
+    name: str
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    label: str
+    source: str  # what answered, for the report
+    checked: int
+    vulnerabilities: tuple[Vulnerability, ...]
+    not_checked: tuple[NotChecked, ...]
+
+
+# --- merging aliases ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    ids: set[str]
+    fixes: list[Version]
+    summaries: list[str]
+
+
+def _preferred(ids: Iterable[str]) -> str:
+    """The id to show: PyPA's PYSEC first, then GHSA, then CVE, then anything else; stable."""
+    rank = {"PYSEC": 0, "GHSA": 1, "CVE": 2}
+    return min(ids, key=lambda i: (rank.get(i.split("-", 1)[0], 3), i))
+
+
+def merge(
+    dist: Distribution, hits: Iterable[tuple[str, Iterable[str], Version | None, str]]
+) -> list[Vulnerability]:
+    """One vulnerability per group of advisories that name each other (ids and aliases overlap)."""
+    groups: list[_Group] = []
+    for id_, aliases, fix, summary in hits:
+        names = {id_, *aliases}
+        joined = [g for g in groups if g.ids & names]
+        group = _Group(names, [fix] if fix else [], [summary] if summary else [])
+        for other in joined:
+            groups.remove(other)
+            group.ids |= other.ids
+            group.fixes += other.fixes
+            group.summaries += other.summaries
+        groups.append(group)
+    out = []
+    for g in groups:
+        shown = _preferred(g.ids)
+        out.append(
+            Vulnerability(
+                package=dist.canonical_name,
+                name=dist.name,
+                version=dist.version,
+                id=shown,
+                aliases=tuple(sorted(g.ids - {shown})),
+                fix=str(min(g.fixes)) if g.fixes else None,
+                summary=g.summaries[0] if g.summaries else "",
+            )
+        )
+    return sorted(out, key=lambda v: v.id)
+
+
+# --- offline ---------------------------------------------------------------------------------------------
+
+
+def audit_offline(label: str, snapshot: Snapshot, index: AdvisoryIndex) -> Audit:
+    vulns: list[Vulnerability] = []
+    unchecked: list[NotChecked] = []
+    for dist in snapshot.distributions:
+        advisories = index.for_package(dist.canonical_name)
+        if not advisories:
+            continue
+        try:
+            version = Version(dist.version)
+        except InvalidVersion:
+            unchecked.append(
+                NotChecked(
+                    dist.canonical_name,
+                    dist.name,
+                    dist.version,
+                    "not a PEP 440 version: advisory ranges cannot be applied",
+                )
+            )
+            continue
+        hits = [
+            (a.id, a.aliases, a.fixed_after(version), a.summary) for a in advisories if a.affects(version)
+        ]
+        vulns.extend(merge(dist, hits))
+    source = f"advisory database {index.source} ({index.records} records)"
+    return Audit(label, source, len(snapshot.distributions) - len(unchecked), tuple(vulns), tuple(unchecked))
+
+
+# --- online -----------------------------------------------------------------------------------------------
+
+
+def make_service(service: Service, *, url: str | None, timeout: float, cache: str | None) -> Any:
+    """A pip-audit vulnerability service; ``url`` points PyPI's JSON API or OSV at a mirror."""
+    from pathlib import Path
+
+    from pip_audit._service import OsvService, PyPIService
+
+    cache_dir = Path(cache) if cache else None
+    if service is Service.OSV:
+        kwargs: dict[str, Any] = {"osv_url": url} if url else {}
+        return OsvService(cache_dir=cache_dir, timeout=timeout, **kwargs)
+    pypi = PyPIService(cache_dir=cache_dir, timeout=timeout)
+    if url:
+        pypi.session.mount(PYPI_JSON, _rebased_adapter(url))
+    return pypi
+
+
+def _rebased_adapter(base: str) -> Any:
+    """A requests adapter that sends pip-audit's PyPI JSON requests to a mirror of that API."""
+    from requests.adapters import HTTPAdapter
+
+    class Rebased(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            request.url = base.rstrip("/") + "/" + request.url[len(PYPI_JSON) :]
+            return super().send(request, *args, **kwargs)
+
+    return Rebased()
+
+
+def _one_line(exc: BaseException) -> str:
+    """A network failure as one line: the innermost cause says what actually happened."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        inner = exc.__cause__ or exc.__context__
+        assert inner is not None
+        if not str(inner):
+            break
+        exc = inner
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def query_one(service: Any, dist: Distribution) -> tuple[list[Vulnerability], NotChecked | None]:
+    import requests
+    from pip_audit._service import ResolvedDependency, ServiceError, SkippedDependency
+
+    try:
+        version = Version(dist.version)
+    except InvalidVersion:
+        return [], NotChecked(dist.canonical_name, dist.name, dist.version, "not a PEP 440 version")
+    try:
+        dep, results = service.query(ResolvedDependency(name=dist.name, version=version))
+    except (ServiceError, requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        kind = "timed out" if isinstance(exc, requests.Timeout) else "the service failed"
+        return [], NotChecked(dist.canonical_name, dist.name, dist.version, f"{kind}: {_one_line(exc)}")
+    if isinstance(dep, SkippedDependency):
+        return [], NotChecked(dist.canonical_name, dist.name, dist.version, dep.skip_reason)
+    hits = [
+        (r.id, sorted(r.aliases), min(r.fix_versions) if r.fix_versions else None, r.description or "")
+        for r in results
+    ]
+    return merge(dist, hits), None
+
+
+def audit_online(
+    label: str,
+    snapshot: Snapshot,
+    service: Any,
+    service_name: str,
+    *,
+    jobs: int,
+    progress: Callable[[], None] | None = None,
+) -> Audit:
+    def one(dist: Distribution) -> tuple[list[Vulnerability], NotChecked | None]:
+        result = query_one(service, dist)
+        if progress is not None:
+            progress()
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        answers = list(pool.map(one, snapshot.distributions))
+    vulns = [v for found, _ in answers for v in found]
+    unchecked = [n for _, n in answers if n is not None]
+    return Audit(
+        label, f"{service_name} service", len(answers) - len(unchecked), tuple(vulns), tuple(unchecked)
+    )
+
+
+# --- findings --------------------------------------------------------------------------------------------
+
+
+def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding]:
+    declared = {
+        r.canonical_name: Location(r.source, r.line)
+        for r in reversed(snapshot.requirements)
+        if r.kind is RequirementKind.REQUIREMENT
+    }
+    out: list[Finding] = []
+    for v in result.vulnerabilities:
+        aka = f" ({', '.join(v.aliases[:3])}{', ...' if len(v.aliases) > 3 else ''})" if v.aliases else ""
+        fix = f"fixed in {v.fix}" if v.fix else "no fixed version known"
+        summary = f": {v.summary}" if v.summary else ""
+        out.append(
+            finding(
+                "EA701",
+                "vulnerabilities",
+                v.package,
+                f"{v.name} {v.version}: {v.id}{aka}, {fix}{summary}",
+                (result.label,),
+                location=declared.get(v.package),
+                details={
+                    "id": v.id,
+                    "aliases": ",".join(v.aliases),
+                    "version": v.version,
+                    "fix": v.fix or "",
+                    "summary": v.summary,
+                },
+            )
+        )
+    for n in result.not_checked:
+        out.append(
+            finding(
+                "EA702",
+                "vulnerabilities",
+                n.package,
+                f"{n.name} {n.version} was not checked: {n.reason}",
+                (result.label,),
+                severity=Severity.ERROR if strict else None,
+                details={"reason": n.reason},
+            )
+        )
+    return out
+
+
+def ids_of(f: Finding) -> set[str]:
+    """The vulnerability ids a finding answers to (its id and aliases), for ignores."""
+    return {i for i in (f.detail("id") or "", *(f.detail("aliases") or "").split(",")) if i}
