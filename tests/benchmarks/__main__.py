@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_diff, bench_scan
+from tests.benchmarks import bench_audit, bench_diff, bench_scan
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan, bench_diff]
+SUITES = [bench_scan, bench_diff, bench_audit]
 
 
 def main(argv: list[str]) -> int:
