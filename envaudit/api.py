@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from envaudit.model import Issue, Requirement, Snapshot
     from envaudit.pin import Plan
     from envaudit.scan import ScanContext
-    from envaudit.targets.local import ScriptRun
+    from envaudit.targets.runner import ScriptRun
+    from envaudit.targets.ssh import SSHOptions
 
+Progress = Callable[["TargetResult"], None]
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 4
-LOCAL_KINDS = (TargetKind.LOCAL, TargetKind.PYTHON)
+PROCESS_KINDS = (TargetKind.LOCAL, TargetKind.PYTHON, TargetKind.SSH)  # run the scanner in a child process
 REQUIREMENTS_GLOBS = (
     "requirements*.txt",
     "requirements/*.txt",
@@ -44,6 +46,26 @@ class ScanOptions:
     timeout: float = DEFAULT_TIMEOUT
     jobs: int = DEFAULT_JOBS
     read_requirements: bool = True  # pin reads its own file and needs no project check
+    ssh: SSHOptions | None = None  # None: the defaults (batch mode, strict host keys)
+    progress: Progress | None = None  # told as each target finishes
+
+
+def read_targets_file(path: Path) -> list[str]:
+    """Targets one per line; blank lines and ``#`` comments (whole-line or after a space) ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "no such targets file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read: {exc}") from None
+    targets = []
+    for line in text.splitlines():
+        target = line.split(" #", 1)[0].strip()
+        if target and not target.startswith("#"):
+            targets.append(target)
+    if not targets:
+        raise InputError(str(path), "no targets in it")
+    return targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +121,19 @@ def prepare(options: ScanOptions) -> ScanContext:
 
 
 def launch(spec: TargetSpec, options: ScanOptions, environ: Mapping[str, str]) -> ScriptRun:
-    """Start the scanner in a local target; the result is collected by ``finish``."""
+    """Start the scanner in a local or remote target; the result is collected by ``finish``."""
     from envaudit.scan import scanner_script
-    from envaudit.targets.local import ScriptRun, resolve_interpreter
+
+    if spec.kind is TargetKind.SSH:
+        from envaudit.targets import ssh
+
+        return ssh.start_scanner(
+            spec, scanner_script(), options.ssh or ssh.SSHOptions(), timeout=options.timeout, environ=environ
+        )
+    from envaudit.targets.local import resolve_interpreter, start_scanner
 
     interpreter = resolve_interpreter(spec, environ)
-    return ScriptRun(
+    return start_scanner(
         interpreter, scanner_script(), [], target=spec.spelling, timeout=options.timeout, environ=environ
     )
 
@@ -131,28 +160,24 @@ def finish(
                     ),
                 )
             return snapshot
-        case TargetKind.LOCAL | TargetKind.PYTHON:
+        case TargetKind.LOCAL | TargetKind.PYTHON | TargetKind.SSH:
             from envaudit.scan import build_snapshot, parse_scanner_output
 
             assert context is not None  # prepared whenever a live target is scanned
             run = run if run is not None else launch(spec, options, environ)
             raw = parse_scanner_output(run.result(), spec.spelling)
-            # A local interpreter runs in the user's own environment, so that is the one to record.
+            # A local interpreter runs in the user's own environment, so that is the one to record;
+            # a remote host reports its own.
+            recorded = raw.get("environ") if spec.kind is TargetKind.SSH else environ
             return build_snapshot(
                 raw,
                 target=spec.spelling,
                 target_kind=spec.kind.value,
-                requested=run.interpreter,
-                environ=environ,
+                requested=run.requested,
+                environ=recorded if isinstance(recorded, dict) else {},
                 context=context,
             )
-        case (
-            TargetKind.DOCKER
-            | TargetKind.DOCKER_ARCHIVE
-            | TargetKind.OCI
-            | TargetKind.OCI_ARCHIVE
-            | TargetKind.SSH
-        ):
+        case TargetKind.DOCKER | TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
             raise UsageError(
                 f"{spec.spelling}: {spec.kind.value} targets are not supported by this version yet"
             )
@@ -175,7 +200,7 @@ def scan(
     try:
         # Launch the first local targets now: their start-up overlaps our imports and config reading.
         for index, spec in enumerate(specs[: options.jobs]):
-            if spec.kind in LOCAL_KINDS:
+            if spec.kind in PROCESS_KINDS:
                 try:
                     early[index] = launch(spec, options, environ)
                 except EnvauditError as exc:
@@ -193,8 +218,9 @@ def scan(
                 result = TargetResult(spec, snapshot=finish(spec, started, context, options, environ))
             except EnvauditError as exc:
                 result = TargetResult(spec, error=exc)
-            if on_done is not None:
-                on_done(result)
+            for tell in (on_done, options.progress):
+                if tell is not None:
+                    tell(result)
             return result
 
         # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work

@@ -7,7 +7,8 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "targets",
         nargs="*",
-        default=["local"],
         metavar="TARGET",
         help="local (default), python:PATH, a venv folder, FILE.json, ...",
     )
@@ -70,12 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="report format on stdout (default: text)",
     )
     _add_target_options(scan)
+    _add_fleet_options(scan)
 
     diff = commands.add_parser(
         "diff", help="compare two or more environments (live targets or saved snapshots)"
     )
     diff.add_argument(
-        "targets", nargs="+", metavar="TARGET", help="the first is the reference unless --baseline"
+        "targets", nargs="*", metavar="TARGET", help="the first is the reference unless --baseline"
     )
     diff.add_argument(
         "--baseline",
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_options(diff)
     _add_target_options(diff)
+    _add_fleet_options(diff)
 
     gate = commands.add_parser(
         "gate", help="the pre-deploy verdict for CI, configured in [tool.envaudit.gate]"
@@ -120,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(gate)
 
     audit = commands.add_parser("audit", help="known vulnerabilities of any environment or saved snapshot")
-    audit.add_argument("targets", nargs="*", default=["local"], metavar="TARGET")
+    audit.add_argument("targets", nargs="*", metavar="TARGET", help="default: local")
     audit.add_argument(
         "--advisory-db",
         type=Path,
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_options(audit)
     _add_target_options(audit)
+    _add_fleet_options(audit)
 
     pin = commands.add_parser("pin", help="propose exact pins from an environment that works")
     pin.add_argument(
@@ -219,6 +222,16 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """For commands that take many targets."""
+    parser.add_argument(
+        "--targets-file",
+        type=Path,
+        metavar="FILE",
+        help="more targets, one per line (# starts a comment): a fleet of ssh:// hosts, say",
+    )
+
+
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that scans targets shares, so the flags read the same everywhere."""
     parser.add_argument(
@@ -262,10 +275,32 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="do not capture variables matching GLOB (repeatable)",
     )
+    ssh = parser.add_argument_group("ssh:// targets (through the system OpenSSH client and its config)")
+    ssh.add_argument(
+        "--ssh-option",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="passed to ssh as -o OPTION (repeatable), e.g. ProxyJump=bastion",
+    )
+    ssh.add_argument("--identity", metavar="FILE", help="private key for ssh (-i FILE)")
+    ssh.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="trust and record the key of a host seen for the first time (never a changed one)",
+    )
 
 
-def _scan_options(args: argparse.Namespace) -> api.ScanOptions:
+def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None) -> api.ScanOptions:
+    from envaudit.targets.ssh import SSHOptions
+
     return api.ScanOptions(
+        ssh=SSHOptions(
+            options=tuple(args.ssh_option),
+            identity=args.identity,
+            accept_new_host_keys=args.accept_new_host_keys,
+        ),
+        progress=progress,
         project=args.project,
         config_file=args.config,
         env_include=tuple(args.env_include or ()),
@@ -275,6 +310,41 @@ def _scan_options(args: argparse.Namespace) -> api.ScanOptions:
     )
 
 
+def _targets(args: argparse.Namespace, default: Sequence[str] = ()) -> list[str]:
+    """The targets on the command line, then those of --targets-file; ``default`` if there are none."""
+    targets = list(args.targets or [])
+    if args.targets_file is not None:
+        targets += api.read_targets_file(args.targets_file)
+    return targets or list(default)
+
+
+@contextlib.contextmanager
+def _progress(count: int) -> Iterator[api.Progress | None]:
+    """A progress bar on a terminal (stderr) when there are several targets; nothing otherwise."""
+    if count < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=count)
+
+        def advance(result: api.TargetResult) -> None:
+            failed = " (failed)" if result.error is not None else ""
+            bar.update(task, advance=1, description=f"{result.spec.name}{failed}")
+
+        yield advance
+
+
 def _error(exc: EnvauditError) -> None:
     print(f"error: {exc}", file=sys.stderr)
     if exc.tip:
@@ -282,8 +352,9 @@ def _error(exc: EnvauditError) -> None:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    options = _scan_options(args)
-    results = api.scan(args.targets, options)
+    targets = _targets(args, default=["local"])
+    with _progress(len(targets)) as progress:
+        results = api.scan(targets, _scan_options(args, progress))
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
     failures = [r.error for r in results if r.error is not None]
     from envaudit import snapshot_io
@@ -341,7 +412,9 @@ def _judged_exit(judged: api.Judged, failed: bool) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    judged = api.diff(args.targets, _scan_options(args), baseline=args.baseline)
+    targets = _targets(args)
+    with _progress(len(targets) + (args.baseline is not None)) as progress:
+        judged = api.diff(targets, _scan_options(args, progress), baseline=args.baseline)
     _emit(judged.report, args)
     from envaudit.findings import Severity
 
@@ -373,7 +446,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         strict=args.strict,
         timeout=args.service_timeout,
     )
-    judged = api.audit(args.targets, options, opts)
+    targets = _targets(args, default=["local"])
+    with _progress(len(targets)) as progress:
+        judged = api.audit(targets, replace(options, progress=progress), opts)
     _emit(judged.report, args)
     from envaudit.findings import Severity
 

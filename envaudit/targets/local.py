@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from envaudit.errors import TargetError
 from envaudit.targets import TargetKind, TargetSpec
+from envaudit.targets.runner import ScriptRun
 
 # Passed through to the target because the interpreter may need them to start or to be found
 # (pyenv shims read PYENV_*; a Python built with a shared libpython may need LD_LIBRARY_PATH).
@@ -62,63 +61,26 @@ def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
     return str(path)
 
 
-class ScriptRun:
-    """A script running in ``interpreter -I -``, started now and collected later.
-
-    Starting early lets the target's interpreter start up while envaudit does its own imports and
-    reads the project; ``result`` enforces the timeout from the moment of the start, and the child
-    is killed if it is abandoned (timeout, Ctrl-C, an error elsewhere).
-    """
-
-    def __init__(
-        self,
-        interpreter: str,
-        script: str,
-        args: Sequence[str],
-        *,
-        target: str,
-        timeout: float,
-        environ: Mapping[str, str],
-    ) -> None:
-        self.interpreter = interpreter
-        self.target = target
-        self.timeout = timeout
-        self.started = time.monotonic()
-        self._script = script.encode()
-        try:
-            self._proc = subprocess.Popen(
-                [interpreter, "-I", "-", *args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=minimal_environment(environ),
-            )
-        except OSError as exc:
-            raise TargetError(
-                target, f"cannot run {interpreter}: {exc.strerror} (is it a Python interpreter?)"
-            ) from None
-
-    def result(self) -> str:
-        """The script's stdout; a failure, a non-zero exit or the timeout raise TargetError."""
-        remaining = max(0.0, self.timeout - (time.monotonic() - self.started))
-        try:
-            stdout, stderr = self._proc.communicate(self._script, timeout=remaining)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise TargetError(
-                self.target, f"timed out after {self.timeout:g}s", tip="raise it with --timeout"
-            ) from None
-        except BaseException:
-            self.kill()
-            raise
-        if self._proc.returncode != 0:
-            raise TargetError(self.target, describe_failure(self.interpreter, self._proc.returncode, stderr))
-        return stdout.decode("utf-8", errors="replace")
-
-    def kill(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.communicate()
+def start_scanner(
+    interpreter: str,
+    script: str,
+    args: Sequence[str],
+    *,
+    target: str,
+    timeout: float,
+    environ: Mapping[str, str],
+) -> ScriptRun:
+    """Run ``script`` in ``interpreter -I -`` with a minimal environment; collect it with ``result()``."""
+    return ScriptRun(
+        [interpreter, "-I", "-", *args],
+        script,
+        target=target,
+        timeout=timeout,
+        env=minimal_environment(environ),
+        explain=lambda code, stderr: describe_failure(interpreter, code, stderr),
+        requested=interpreter,
+        cannot_start=f"cannot run {interpreter}",
+    )
 
 
 def describe_failure(interpreter: str, returncode: int, stderr: bytes) -> str:

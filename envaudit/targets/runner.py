@@ -1,0 +1,70 @@
+"""A script sent to a child process on stdin (a local interpreter, or ssh to a remote one), started
+now and collected later, with a timeout counted from the start."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from envaudit.errors import TargetError
+
+
+class ScriptRun:
+    """Starting early lets the target start up while envaudit does its own imports and reads the
+    project; ``result`` enforces the timeout from the moment of the start, and the child is killed
+    if it is abandoned (timeout, Ctrl-C, an error elsewhere).
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        script: str,
+        *,
+        target: str,
+        timeout: float,
+        env: Mapping[str, str],
+        explain: Callable[[int, bytes], str],
+        requested: str,
+        cannot_start: str,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.requested = requested  # what the target asked to run, for the snapshot
+        self._explain = explain
+        self.started = time.monotonic()
+        self._script = script.encode()
+        try:
+            self._proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+            )
+        except OSError as exc:
+            raise TargetError(
+                target, f"{cannot_start}: {exc.strerror} (is it a Python interpreter?)"
+            ) from None
+
+    def result(self) -> str:
+        """The script's stdout; a failure, a non-zero exit or the timeout raise TargetError."""
+        remaining = max(0.0, self.timeout - (time.monotonic() - self.started))
+        try:
+            stdout, stderr = self._proc.communicate(self._script, timeout=remaining)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TargetError(
+                self.target, f"timed out after {self.timeout:g}s", tip="raise it with --timeout"
+            ) from None
+        except BaseException:
+            self.kill()
+            raise
+        if self._proc.returncode != 0:
+            raise TargetError(self.target, self._explain(self._proc.returncode, stderr))
+        return stdout.decode("utf-8", errors="replace")
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()

@@ -1,0 +1,151 @@
+"""Remote hosts over SSH, through the system OpenSSH client.
+
+Using the user's own ``ssh`` means their ``~/.ssh/config``, agent, ProxyJump and known_hosts just
+work. envaudit adds: batch mode (never a password prompt), strict host key checking (new keys are
+accepted only when asked), a connect timeout, and ``--`` before the host so a crafted host name can
+never be read as an option. The scanner travels on stdin; nothing is written on the remote host.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from envaudit.errors import UsageError
+from envaudit.targets import GRAMMAR_TIP, TargetSpec
+from envaudit.targets.local import describe_failure
+from envaudit.targets.runner import ScriptRun
+
+DEFAULT_CONNECT_TIMEOUT = 10
+REMOTE_DEFAULT_PYTHON = "python3"
+
+
+@dataclass(frozen=True, slots=True)
+class SSHAddress:
+    host: str
+    user: str | None = None
+    port: int | None = None
+    python: str | None = None  # None: python3 from the remote's non-interactive PATH
+
+    @property
+    def destination(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else self.host
+
+
+@dataclass(frozen=True, slots=True)
+class SSHOptions:
+    options: tuple[str, ...] = ()  # passed as -o OPTION, before envaudit's own: the user's choice wins
+    identity: str | None = None
+    accept_new_host_keys: bool = False
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+
+
+def parse_address(spec: TargetSpec) -> SSHAddress:
+    try:
+        parts = urlsplit(spec.location)
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"target {spec.spelling!r}: {exc}", tip=GRAMMAR_TIP) from None
+    if parts.scheme != "ssh" or not parts.hostname:
+        raise UsageError(
+            f"target {spec.spelling!r}: expected ssh://[user@]host[:port][/path/to/python]", tip=GRAMMAR_TIP
+        )
+    if parts.password is not None:
+        raise UsageError(f"target {spec.spelling!r}: no passwords in targets; use keys or an ssh-agent")
+    if parts.query or parts.fragment:
+        raise UsageError(f"target {spec.spelling!r}: unexpected ?query or #fragment")
+    python = parts.path if parts.path not in ("", "/") else None
+    return SSHAddress(host=parts.hostname, user=parts.username, port=port, python=python)
+
+
+def ssh_argv(address: SSHAddress, options: SSHOptions, remote_command: str) -> list[str]:
+    argv = ["ssh", "-T"]
+    for option in options.options:  # first: for each setting, OpenSSH takes the first value it is given
+        argv += ["-o", option]
+    argv += [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"StrictHostKeyChecking={'accept-new' if options.accept_new_host_keys else 'yes'}",
+        "-o",
+        f"ConnectTimeout={options.connect_timeout}",
+        "-o",
+        "LogLevel=ERROR",
+    ]
+    if options.identity:
+        argv += ["-i", options.identity]
+    if address.port is not None:
+        argv += ["-p", str(address.port)]
+    return [*argv, "--", address.destination, remote_command]
+
+
+def remote_command(address: SSHAddress, args: Sequence[str]) -> str:
+    """The command the remote shell runs: the interpreter, isolated, reading the script on stdin."""
+    python = address.python or REMOTE_DEFAULT_PYTHON
+    return "exec " + shlex.join([python, "-I", "-", *args])
+
+
+def explain(address: SSHAddress, code: int, stderr: bytes) -> str:
+    """One line for what went wrong: ssh's own failures (exit 255) first, then the remote's."""
+    text = stderr.decode("utf-8", errors="replace")
+    where = f"{address.host}:{address.port}" if address.port else address.host
+    if code == 255:
+        if "REMOTE HOST IDENTIFICATION HAS CHANGED" in text:
+            return (
+                f"the host key of {where} has CHANGED since it was recorded in known_hosts: refusing to "
+                "connect (this can mean someone is intercepting the connection); if the change is expected, "
+                f"remove the old key with ssh-keygen -R '{_known_hosts_name(address)}'"
+            )
+        if "Host key verification failed" in text:
+            return (
+                f"unknown host key for {where}: refusing to connect; check the key and add it to known_hosts "
+                "(ssh-keyscan), or pass --accept-new-host-keys to trust a new host on first use"
+            )
+        for marker, message in (
+            ("Connection refused", f"connection refused by {where} (is sshd running there?)"),
+            ("timed out", f"connection to {where} timed out"),
+            ("Could not resolve hostname", f"cannot resolve the host name {address.host}"),
+            ("No route to host", f"no route to {where}"),
+            (
+                "Permission denied",
+                f"authentication to {where} failed (batch mode: no password prompts); "
+                "use --identity or an ssh-agent",
+            ),
+        ):
+            if marker in text:
+                return message
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        return f"ssh to {where} failed: {lines[-1] if lines else 'no error output'}"
+    python = address.python or REMOTE_DEFAULT_PYTHON
+    if code == 127:
+        return (
+            f"no {python} on {where}"
+            + ("" if address.python else " in the remote's non-interactive PATH")
+            + "; name the interpreter: ssh://host/path/to/python"
+        )
+    return f"on {where}: " + describe_failure(python, code, stderr)
+
+
+def _known_hosts_name(address: SSHAddress) -> str:
+    return f"[{address.host}]:{address.port}" if address.port and address.port != 22 else address.host
+
+
+def start_scanner(
+    spec: TargetSpec, script: str, options: SSHOptions, *, timeout: float, environ: Mapping[str, str]
+) -> ScriptRun:
+    """Run the scanner on the remote host; it records the remote's own environment, redacted later."""
+    address = parse_address(spec)
+    command = remote_command(address, [json.dumps({"environ": True})])
+    return ScriptRun(
+        ssh_argv(address, options, command),
+        script,
+        target=spec.spelling,
+        timeout=timeout,
+        env=environ,  # the user's own ssh: their agent, config and known_hosts
+        explain=lambda code, stderr: explain(address, code, stderr),
+        requested=address.python or f"{REMOTE_DEFAULT_PYTHON} (the remote's PATH)",
+        cannot_start="cannot run ssh",
+    )
