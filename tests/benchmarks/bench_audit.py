@@ -22,7 +22,9 @@ def benchmarks() -> list[Benchmark]:
     venv = recipes.bench_100()
     count = len(venv.pip_list())
     work = Path(tempfile.mkdtemp(prefix="envaudit-bench-audit-"))
-    audit = shlex.join([ENVAUDIT, "audit", f"python:{venv.python}", "--advisory-db", str(SHARED_DB), "--format", "json"])
+    audit = shlex.join(
+        [ENVAUDIT, "audit", f"python:{venv.python}", "--advisory-db", str(SHARED_DB), "--format", "json"]
+    )
     warm, cold = work / "warm-cache", work / "cold-cache"
     return [
         Benchmark(
