@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_audit, bench_diff, bench_scan
+from tests.benchmarks import bench_audit, bench_diff, bench_scan, bench_ssh
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan, bench_diff, bench_audit]
+SUITES = [bench_scan, bench_diff, bench_audit, bench_ssh]
 
 
 def main(argv: list[str]) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
         b = o.benchmark
         print(
             f"| #{b.issue} | {b.description} | {o.candidate_s * 1000:.0f} ms | {b.baseline_description}: "
-            f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {b.bar}x |"
+            f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {f'{b.bar}x' if b.bar is not None else '-'} |"
         )
     failed = [o for o in outcomes if not o.ok]
     return 1 if failed else 0
