@@ -235,7 +235,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
     for v in result.vulnerabilities:
         aka = f" ({', '.join(v.aliases[:3])}{', ...' if len(v.aliases) > 3 else ''})" if v.aliases else ""
         fix = f"fixed in {v.fix}" if v.fix else "no fixed version known"
-        summary = f": {v.summary}" if v.summary else ""
+        summary = f": {first_sentence(v.summary)}" if v.summary else ""
         out.append(
             finding(
                 "EA701",
@@ -268,6 +268,8 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
     return out
 
 
-def ids_of(f: Finding) -> set[str]:
-    """The vulnerability ids a finding answers to (its id and aliases), for ignores."""
-    return {i for i in (f.detail("id") or "", *(f.detail("aliases") or "").split(",")) if i}
+def first_sentence(text: str, limit: int = 100) -> str:
+    """The advisory's first sentence, for a one-line message; the details keep the whole summary."""
+    end = text.find(". ")
+    sentence = text[: end + 1] if 0 < end < limit else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."

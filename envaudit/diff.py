@@ -214,11 +214,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
                 cause, loc = root_cause(
                     name, ref=ref.snapshot, ref_dist=a, other=other.snapshot, dist=b, dependents=dependents
                 )
-                what = (
-                    f"{level} downgrade ({magnitude(a.version, b.version)})"
-                    if level == "downgrade"
-                    else level
-                )
+                what = f"{magnitude(a.version, b.version)} downgrade" if level == "downgrade" else level
                 out.append(
                     finding(
                         LEVEL_RULES[level],

@@ -36,7 +36,10 @@ class TargetSpec:
 
     @property
     def name(self) -> str:
-        return self.label or self.spelling
+        """What reports call it: NAME= if given; a saved snapshot's file name; else the spelling."""
+        if self.label:
+            return self.label
+        return Path(self.location).name if self.kind is TargetKind.SNAPSHOT else self.spelling
 
 
 # NAME=TARGET gives a target a short name for reports: dev=python:.venv prod=prod.json
