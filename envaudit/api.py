@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit.errors import EnvauditError, InputError, UsageError
+from envaudit.project import declares_requirements
 from envaudit.targets import TargetKind, TargetSpec, parse_target
 
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ Progress = Callable[["TargetResult"], None]
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 4
 PROCESS_KINDS = (TargetKind.LOCAL, TargetKind.PYTHON, TargetKind.SSH)  # run the scanner in a child process
-REQUIREMENTS_GLOBS = (
-    "requirements*.txt",
-    "requirements/*.txt",
-)  # the same as requirements.REQUIREMENTS_GLOBS
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +72,6 @@ class TargetResult:
     spec: TargetSpec
     snapshot: Snapshot | None = None
     error: EnvauditError | None = None
-
-
-def declares_requirements(project: Path) -> bool:
-    return (project / "pyproject.toml").is_file() or any(
-        p.is_file() for pattern in REQUIREMENTS_GLOBS for p in project.glob(pattern)
-    )
 
 
 def env_policy(options: ScanOptions) -> EnvPolicy:

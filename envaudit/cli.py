@@ -406,8 +406,9 @@ def _judged_exit(judged: api.Judged, failed: bool) -> int:
     for result in judged.failures:
         if result.error is not None:
             _error(result.error)
-    if judged.failures:
-        return int(ExitCode.UNREACHABLE)
+    errors = [int(r.error.exit_code) for r in judged.failures if r.error is not None]
+    if errors:  # 3 for a target that could not be reached, 2 for a bad saved snapshot
+        return max(errors)
     return int(ExitCode.FINDINGS if failed else ExitCode.OK)
 
 

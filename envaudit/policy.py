@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -161,7 +161,7 @@ def evaluate(
         override = overrides.get(original.rule)
         if override == "off":
             continue  # a rule turned off is not checked at all
-        f = _with_severity(original, Severity(override)) if override is not None else original
+        f = replace(original, severity=Severity(override)) if override is not None else original
         kept.append(f)
         level = RULE_LEVELS.get(f.rule)
         if level is not None and level in policy.allow_drift:
@@ -197,16 +197,3 @@ def evaluate(
         notes=tuple(notes),
     )
     return tuple(kept), verdict
-
-
-def _with_severity(f: Finding, severity: Severity) -> Finding:
-    return Finding(
-        rule=f.rule,
-        severity=severity,
-        check=f.check,
-        subject=f.subject,
-        message=f.message,
-        environments=f.environments,
-        location=f.location,
-        details=f.details,
-    )

@@ -36,8 +36,7 @@ from envaudit.model import (
     RequirementKind,
     RequirementStatus,
 )
-
-REQUIREMENTS_GLOBS = ("requirements*.txt", "requirements/*.txt")
+from envaudit.project import requirement_files
 
 # pip options that may stand on a line of their own; they do not declare a requirement.
 _GLOBAL_OPTIONS = frozenset(
@@ -447,13 +446,6 @@ def read_pyproject(path: Path, display: str) -> tuple[list[Requirement], list[Pr
 
 
 # --- the project ------------------------------------------------------------------------------
-
-
-def requirement_files(project: Path) -> list[Path]:
-    found: list[Path] = []
-    for pattern in REQUIREMENTS_GLOBS:
-        found.extend(sorted(p for p in project.glob(pattern) if p.is_file()))
-    return found
 
 
 def read_file(path: Path) -> tuple[tuple[Requirement, ...], tuple[Path, ...]]:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,24 +91,8 @@ def split_shadowed(
             winners[dist.canonical_name] = dist
             active.append(dist)
         else:
-            shadowed.append(_with_shadow(dist, winner.location))
+            shadowed.append(replace(dist, shadowed_by=winner.location))
     return tuple(active), tuple(shadowed)
-
-
-def _with_shadow(dist: Distribution, location: str) -> Distribution:
-    return Distribution(
-        name=dist.name,
-        version=dist.version,
-        canonical_name=dist.canonical_name,
-        location=dist.location,
-        metadata_path=dist.metadata_path,
-        metadata_format=dist.metadata_format,
-        installer=dist.installer,
-        origin=dist.origin,
-        requires_dist=dist.requires_dist,
-        requires_python=dist.requires_python,
-        shadowed_by=location,
-    )
 
 
 def _checked(
