@@ -105,9 +105,17 @@ def _checked(
     return check_all(requirements, active, markers)
 
 
+MARKER = "\n@@envaudit-scanner-output@@\n"  # the same as inprocess.scanner.MARKER
+
+
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
+    """The scanner's JSON, after its marker: a remote shell may print a banner before it."""
+    _, found, payload = stdout.rpartition(MARKER)
+    if not found:
+        snippet = stdout.strip()[:120] or "nothing"
+        raise TargetError(target, f"the scanner printed no result; the target said: {snippet!r}")
     try:
-        raw = json.loads(stdout)
+        raw = json.loads(payload)
     except json.JSONDecodeError:
         snippet = stdout.strip()[:120] or "nothing"
         raise TargetError(target, f"the scanner printed something other than JSON: {snippet!r}") from None

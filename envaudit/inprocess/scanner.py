@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
     from typing import Any, Dict, List, Optional, Tuple
 
+MARKER = "\n@@envaudit-scanner-output@@\n"
 WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
 
 
@@ -367,7 +368,8 @@ def main(argv: List[str]) -> int:
         "issues": issues,
         "environ": dict(os.environ) if options.get("environ") else None,
     }
-    sys.stdout.write(to_json(result))
+    # The marker lets envaudit find the JSON even when a remote login shell printed something first.
+    sys.stdout.write(MARKER + to_json(result))
     sys.stdout.flush()
     return 0
 

@@ -110,3 +110,13 @@ def test_the_scanner_imports_no_heavy_modules_on_the_common_path() -> None:
         [sys.executable, "-I", "-"], input=script, capture_output=True, text=True, check=True
     )
     assert proc.stderr == ""
+
+
+def test_the_host_finds_the_scanner_output_after_a_banner() -> None:
+    from envaudit.scan import MARKER, parse_scanner_output
+
+    assert MARKER == scanner.MARKER
+    noisy = "Welcome to prod-7!\n{not json}\n" + scanner.MARKER + '{"scanner_protocol": 1}'
+    assert parse_scanner_output(noisy, "t") == {"scanner_protocol": 1}
+    with pytest.raises(Exception, match="printed no result"):
+        parse_scanner_output("only a banner", "t")
