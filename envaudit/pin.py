@@ -188,21 +188,18 @@ def edit_requirements_text(text: str, pins: Mapping[int, Proposal]) -> str:
         assert proposal.new_text is not None
         logical = by_start[lineno]
         first = lines[lineno - 1]
-        if not proposal.hashes_removed:
-            at = first.find(proposal.requirement.text)
-            if at < 0:
-                raise InputError(
-                    proposal.where, "the requirement is split over continuation lines; pin it by hand"
-                )
+        at = first.find(proposal.requirement.text)
+        if at >= 0 and not proposal.hashes_removed:  # the common case: one edit inside one line
             lines[lineno - 1] = first[:at] + proposal.new_text + first[at + len(proposal.requirement.text) :]
             continue
-        # The logical line becomes one physical line: requirement, the options that are not hashes,
-        # and the comment that ended it.
+        # Hashes to drop, or a requirement split over continuation lines: its logical line becomes one
+        # physical line (the requirement, its other options, the comment that ended it). Only the
+        # lines of this requirement change.
         last = lines[logical.end - 1]
         ending = last[len(last.rstrip("\r\n")) :]
         comment = COMMENT.search(last.rstrip("\r\n"))
         _, options = split_options(logical.text)
-        kept = _without_hashes(options)
+        kept = _without_hashes(options) if proposal.hashes_removed else options
         indent = first[: len(first) - len(first.lstrip())]
         rebuilt = (
             indent + " ".join([proposal.new_text, *kept]) + (comment.group(0) if comment else "") + ending

@@ -185,3 +185,16 @@ def test_minimal_needs_against(envaudit: Runner, tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six\n")
     result = envaudit("pin", "requirements.txt", "--from", "local", "--minimal")
     assert result.returncode == 2 and "--minimal and --against go together" in result.stderr
+
+
+def test_odd_formatting_written_elsewhere(envaudit: Runner, tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        'six (>=1.0)\nattrs [tests] >= 23 ; python_version>"3.8"\nidna;python_version>"3"\n'
+        "packaging>=24 --hash=sha256:abc # trailing\niniconfig\\\n>=1.0\n"
+    )
+    result = envaudit("pin", "requirements.txt", "--from", str(recipes.pinned().path), "--write")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "requirements.txt").read_text() == (
+        'six==1.16.0\nattrs [tests]==23.2.0 ; python_version>"3.8"\nidna==3.7;python_version>"3"\n'
+        "packaging==24.1 # trailing\niniconfig==2.0.0\n"
+    )
