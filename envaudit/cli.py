@@ -292,14 +292,17 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None) -> api.ScanOptions:
-    from envaudit.targets.ssh import SSHOptions
+    ssh = None  # the defaults; the ssh modules are imported only when there is something to say to them
+    if args.ssh_option or args.identity or args.accept_new_host_keys:
+        from envaudit.targets.ssh import SSHOptions
 
-    return api.ScanOptions(
-        ssh=SSHOptions(
+        ssh = SSHOptions(
             options=tuple(args.ssh_option),
             identity=args.identity,
             accept_new_host_keys=args.accept_new_host_keys,
-        ),
+        )
+    return api.ScanOptions(
+        ssh=ssh,
         progress=progress,
         project=args.project,
         config_file=args.config,

@@ -35,7 +35,8 @@ LEVEL_RULES = {
 RULE_LEVELS = {v: k for k, v in LEVEL_RULES.items()}
 CHECKS = ("distributions", "interpreter", "environment", "requirements")
 UNSATISFIED = (RequirementStatus.WRONG_VERSION, RequirementStatus.MISSING)
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")  # the name a Requires-Dist line starts with
+_EXTRA_ONLY = re.compile(r"extra\s*==")  # a requirement that applies only when an extra is asked for
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
@@ -121,27 +122,35 @@ def _declared(name: str, snapshot: Snapshot) -> list[Requirement]:
 
 
 class ReverseDependencies:
-    """Which distributions require a name (not only under an extra): built once, on first use."""
+    """Which distributions require each of ``names`` (not only under an extra), found on first use.
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    Only the names asked about are looked for: a snapshot of thousands of distributions has tens of
+    thousands of Requires-Dist lines, and indexing all of them would cost more than the whole diff.
+    """
+
+    def __init__(self, snapshot: Snapshot, names: frozenset[str]) -> None:
         self._snapshot = snapshot
-        self._index: dict[str, list[str]] | None = None
+        self._names = names
+        self._parents: dict[str, list[str]] | None = None
 
     def of(self, name: str) -> list[str]:
-        if self._index is None:
-            index: dict[str, list[str]] = {}
+        if self._parents is None:
+            parents: dict[str, list[str]] = {}
+            names = self._names
             for dist in self._snapshot.distributions:
                 for req in dist.requires_dist:
-                    match = _NAME.match(req)
-                    if match and "extra ==" not in req:  # names only: parsing every requirement is slow
-                        required = match.group(1).lower()
-                        if "_" in required or "." in required or "--" in required:
-                            required = _SEPARATORS.sub("-", required)
-                        parents = index.setdefault(required, [])
-                        if not parents or parents[-1] != dist.name:
-                            parents.append(dist.name)
-            self._index = index
-        return self._index.get(name, [])
+                    match = _NAME.match(req)  # anchored: tries one position, unlike a search
+                    if match is None:
+                        continue
+                    key = match.group(1).lower()
+                    if "_" in key or "." in key:
+                        key = _SEPARATORS.sub("-", key)
+                    if key in names and not _EXTRA_ONLY.search(req):
+                        found = parents.setdefault(key, [])
+                        if not found or found[-1] != dist.name:
+                            found.append(dist.name)
+            self._parents = parents
+        return self._parents.get(name, [])
 
 
 def root_cause(
@@ -151,7 +160,7 @@ def root_cause(
     ref_dist: Distribution,
     other: Snapshot,
     dist: Distribution,
-    dependents: tuple[ReverseDependencies, ReverseDependencies],
+    dependents: ReverseDependencies,
 ) -> tuple[str, Location | None]:
     """Why ``name`` differs: the declared requirement that allowed it or was violated, or its absence."""
     for side, d in (("here", dist), ("in the reference", ref_dist)):
@@ -170,7 +179,7 @@ def root_cause(
             return f"pinned by `{req.text}` in {loc}, yet the versions differ", loc
         kind = "unpinned" if req.pin is PinKind.UNPINNED else req.pin.value
         return f"allowed because `{req.text}` in {loc} is {kind}", loc
-    parents = dependents[1].of(name) or dependents[0].of(name)
+    parents = dependents.of(name)  # in the environment compared with the reference
     via = f"; required by {', '.join(sorted(parents)[:3])}" if parents else ""
     return f"not declared anywhere (transitive{via})", None
 
@@ -183,7 +192,8 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
     out: list[Finding] = []
     mine = {d.canonical_name: d for d in ref.snapshot.distributions}
     theirs = {d.canonical_name: d for d in other.snapshot.distributions}
-    dependents = (ReverseDependencies(ref.snapshot), ReverseDependencies(other.snapshot))
+    changed = frozenset(n for n, a in mine.items() if n in theirs and theirs[n].version != a.version)
+    dependents = ReverseDependencies(other.snapshot, changed)
     for name in sorted(mine.keys() | theirs.keys()):
         a, b = mine.get(name), theirs.get(name)
         if a is None and b is not None:

@@ -4,52 +4,51 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from envaudit import snapshot_io
-from envaudit.model import Distribution, MetadataFormat, Origin, OriginKind, Snapshot
+from envaudit.model import Distribution, Snapshot
 from tests.benchmarks.harness import Benchmark
-from tests.support.snapshots import snapshot
+from tests.support import recipes
 
 ENVAUDIT = str(Path(sys.executable).parent / "envaudit")
 SIZE = 5000
 
 
-def _dist(i: int, version: str) -> Distribution:
-    name = f"package-{i:04d}"
-    location = "/opt/venv/lib/python3.11/site-packages"
-    return Distribution(
+def _scaled(template: Distribution, i: int, version: str) -> Distribution:
+    name = f"{template.canonical_name}-{i:04d}"
+    return dataclasses.replace(
+        template,
         name=name,
-        version=version,
         canonical_name=name,
-        location=location,
-        metadata_path=f"{location}/{name.replace('-', '_')}-{version}.dist-info",
-        metadata_format=MetadataFormat.DIST_INFO,
-        installer="pip",
-        origin=Origin(OriginKind.INDEX),
-        requires_dist=(
-            f"package-{(i + 1) % SIZE:04d}>=1.0",
-            f"package-{(i + 7) % SIZE:04d}; extra == 'test'",
-        ),
-        requires_python=">=3.8",
+        version=version,
+        metadata_path=f"{template.location}/{name.replace('-', '_')}-{version}.dist-info",
     )
 
 
-def make_pair(folder: Path) -> tuple[Path, Path]:
-    """Two realistic snapshots: the second has 5% of its versions changed, some added and removed."""
+def make_pair(folder: Path, real: Snapshot) -> tuple[Path, Path]:
+    """Two snapshots shaped like real ones: the real distributions of ``real`` scaled up to SIZE
+    (their Requires-Dist lists, origins and paths); the second with 5% of versions changed and some
+    distributions added and removed."""
     rng = random.Random(42)
+    templates = real.distributions
     versions = [f"{rng.randint(0, 5)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}" for _ in range(SIZE)]
-    a = snapshot([_dist(i, v) for i, v in enumerate(versions)], target="a.json")
+    a = dataclasses.replace(
+        real,
+        distributions=tuple(_scaled(templates[i % len(templates)], i, v) for i, v in enumerate(versions)),
+    )
     changed = list(versions)
     for i in rng.sample(range(SIZE), SIZE // 20):
         major, minor, patch = (int(x) for x in changed[i].split("."))
         changed[i] = rng.choice(
             [f"{major + 1}.0.0", f"{major}.{minor + 1}.0", f"{major}.{minor}.{patch + 1}"]
         )
-    dists = [_dist(i, v) for i, v in enumerate(changed)][10:] + [_dist(SIZE + i, "1.0.0") for i in range(10)]
-    b: Snapshot = dataclasses.replace(snapshot(dists, target="b.json"))
+    dists = [_scaled(templates[i % len(templates)], i, v) for i, v in enumerate(changed)][10:]
+    dists += [_scaled(templates[i % len(templates)], SIZE + i, "1.0.0") for i in range(10)]
+    b = dataclasses.replace(real, distributions=tuple(dists))
     paths = folder / "a.json", folder / "b.json"
     snapshot_io.save(a, paths[0])
     snapshot_io.save(b, paths[1])
@@ -58,7 +57,15 @@ def make_pair(folder: Path) -> tuple[Path, Path]:
 
 def benchmarks() -> list[Benchmark]:
     folder = Path(tempfile.mkdtemp(prefix="envaudit-bench-diff-"))
-    a, b = make_pair(folder)
+    venv = recipes.bench_100()
+    scanned = subprocess.run(
+        [ENVAUDIT, "scan", f"python:{venv.python}", "--format", "json", "-o", str(folder / "real.json")],
+        capture_output=True,
+        check=True,
+        cwd=folder,
+    )
+    del scanned
+    a, b = make_pair(folder, snapshot_io.load(folder / "real.json"))
     load_both = f"import json; json.load(open({str(a)!r})); json.load(open({str(b)!r}))"
     return [
         Benchmark(
@@ -67,10 +74,10 @@ def benchmarks() -> list[Benchmark]:
             candidate=[ENVAUDIT, "diff", str(a), str(b), "--format", fmt],
             baseline=[sys.executable, "-c", load_both],
             bar=3.0,
-            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} distributions each, 5% drift)",
+            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} real-shaped distributions each, 5% drift)",
             baseline_description="python -c 'json.load(A); json.load(B)'",
             cwd=str(folder),
-            rounds=11,
+            rounds=21,
         )
         for fmt in ("json", "text")
     ]
