@@ -74,7 +74,7 @@ def benchmarks() -> list[Benchmark]:
             candidate=[ENVAUDIT, "diff", str(a), str(b), "--format", fmt],
             baseline=[sys.executable, "-c", load_both],
             bar=3.0,
-            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} real-shaped distributions each, 5% drift)",
+            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} real-shaped dists each, 5% drift)",
             baseline_description="python -c 'json.load(A); json.load(B)'",
             cwd=str(folder),
             rounds=21,
