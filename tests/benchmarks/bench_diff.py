@@ -58,13 +58,12 @@ def make_pair(folder: Path, real: Snapshot) -> tuple[Path, Path]:
 def benchmarks() -> list[Benchmark]:
     folder = Path(tempfile.mkdtemp(prefix="envaudit-bench-diff-"))
     venv = recipes.bench_100()
-    scanned = subprocess.run(
+    subprocess.run(
         [ENVAUDIT, "scan", f"python:{venv.python}", "--format", "json", "-o", str(folder / "real.json")],
         capture_output=True,
         check=True,
         cwd=folder,
     )
-    del scanned
     a, b = make_pair(folder, snapshot_io.load(folder / "real.json"))
     load_both = f"import json; json.load(open({str(a)!r})); json.load(open({str(b)!r}))"
     return [
@@ -74,7 +73,7 @@ def benchmarks() -> list[Benchmark]:
             candidate=[ENVAUDIT, "diff", str(a), str(b), "--format", fmt],
             baseline=[sys.executable, "-c", load_both],
             bar=3.0,
-            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} real-shaped dists each, 5% drift)",
+            description=f"envaudit diff A.json B.json --format {fmt} ({SIZE} real-shaped dists, 5% drift)",
             baseline_description="python -c 'json.load(A); json.load(B)'",
             cwd=str(folder),
             rounds=21,
