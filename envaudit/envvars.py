@@ -86,6 +86,9 @@ TOKEN_PREFIXES = (
     "eyJ",
     "-----BEGIN",
 )
+# Query parameters that carry credentials in URLs even when they are short (?sig=..., ?key=...).
+_URL_QUERY_NAME = re.compile(r"[?&]([A-Za-z0-9_.\-]+)=")
+SECRET_QUERY_NAMES = frozenset({"sig", "signature", "key", "token", "access_token", "code", "auth", "apikey", "secret"})
 HIGH_ENTROPY_MIN_LENGTH = 20
 HIGH_ENTROPY_BITS_PER_CHAR = 3.5
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.]+$")
@@ -214,11 +217,16 @@ def secret_by_value(value: str) -> str | None:
     """Why ``value`` looks like a secret, or None."""
     if URL_WITH_PASSWORD.search(value):
         return "url-password"
+    for name in _URL_QUERY_NAME.findall(value):
+        if secret_by_name(name) or name.lower() in SECRET_QUERY_NAMES:
+            return "url-token"
     for piece in re.split(r"[\s:,;]+", value):
         if piece.startswith(TOKEN_PREFIXES) and len(piece) >= 8:
             return "token-prefix"
-    for piece in re.split(r"[\s,;]+", value):
-        if _looks_like_token(piece):
+    # Whole pieces keep base64 tokens (with / and =) together; URL pieces find a token in a path or
+    # query (a webhook URL, ?token=...). Either one looking random is enough.
+    for pattern in (r"[\s,;]+", r"[\s,;:/?&=#@]+"):
+        if any(_looks_like_token(piece) for piece in re.split(pattern, value)):
             return "high-entropy"
     return None
 

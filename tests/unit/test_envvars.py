@@ -46,6 +46,11 @@ def test_not_secret_names(name: str) -> None:
         ("AKIAIOSFODNN7EXAMPLE", "token-prefix"),
         ("hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "token-prefix"),
         ("q8Z3vN1xT7pL0sK4mW9rB2cY6hJ5dF", "high-entropy"),
+        ("https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/q8Z3vN1xT7pL0sK4mW9rB2cY", "high-entropy"),
+        ("https://api.example.com/v1?token=q8Z3vN1xT7pL0sK4mW9rB2cY6h", "url-token"),
+        ("https://blob.example.net/c/f?sv=2022&sig=abc123", "url-token"),
+        ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "high-entropy"),
+        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=q8Z3vN1xT7pL0sK4mW9rB2cY6hJ5dF==", "high-entropy"),
     ],
 )
 def test_secret_values(value: str, reason: str) -> None:
@@ -62,6 +67,9 @@ def test_secret_values(value: str, reason: str) -> None:
         "Europe/Berlin",
         "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+        "https://pypi.example.com/simple?page=2",
+        "/opt/conda/envs/py311/lib/python3.11/site-packages",
+        "https://github.com/pandas-dev/pandas/archive/refs/tags/v2.2.3.tar.gz",
     ],
 )
 def test_ordinary_values(value: str) -> None:
