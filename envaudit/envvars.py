@@ -88,7 +88,9 @@ TOKEN_PREFIXES = (
 )
 # Query parameters that carry credentials in URLs even when they are short (?sig=..., ?key=...).
 _URL_QUERY_NAME = re.compile(r"[?&]([A-Za-z0-9_.\-]+)=")
-SECRET_QUERY_NAMES = frozenset({"sig", "signature", "key", "token", "access_token", "code", "auth", "apikey", "secret"})
+SECRET_QUERY_NAMES = frozenset(
+    {"sig", "signature", "key", "token", "access_token", "code", "auth", "apikey", "secret"}
+)
 HIGH_ENTROPY_MIN_LENGTH = 20
 HIGH_ENTROPY_BITS_PER_CHAR = 3.5
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.]+$")

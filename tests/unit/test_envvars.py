@@ -50,7 +50,10 @@ def test_not_secret_names(name: str) -> None:
         ("https://api.example.com/v1?token=q8Z3vN1xT7pL0sK4mW9rB2cY6h", "url-token"),
         ("https://blob.example.net/c/f?sv=2022&sig=abc123", "url-token"),
         ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "high-entropy"),
-        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=q8Z3vN1xT7pL0sK4mW9rB2cY6hJ5dF==", "high-entropy"),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=q8Z3vN1xT7pL0sK4mW9rB2cY6hJ5dF==",
+            "high-entropy",
+        ),
     ],
 )
 def test_secret_values(value: str, reason: str) -> None:
