@@ -112,7 +112,8 @@ def decide(
         return Proposal(
             r,
             Action.CONFLICT,
-            f"{reference} has {r.name} as an editable or VCS install ({dist.origin.kind.value}); pin it by hand",
+            f"{reference} has {r.name} as an editable or VCS install ({dist.origin.kind.value}); "
+            "pin it by hand",
         )
     if against is not None:
         other = against.get(r.canonical_name)
