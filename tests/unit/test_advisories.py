@@ -138,3 +138,41 @@ def test_bad_databases_are_input_errors(tmp_path: Path, monkeypatch: pytest.Monk
     (tmp_path / "broken" / "X.yaml").write_text("id: [unclosed\n")
     with pytest.raises(InputError, match=r"broken/X.yaml: not a readable OSV record"):
         advisories.load(tmp_path / "broken")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": "X-1", "affected": "not a list"},
+        {
+            "id": "X-2",
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": "a"},
+                    "ranges": [
+                        {
+                            "type": "ECOSYSTEM",
+                            "events": [{"introduced": "not-a-version"}, {"fixed": "also bad"}],
+                        }
+                    ],
+                }
+            ],
+        },
+        {"id": "X-3", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"}, "versions": [1.0, None]}]},
+    ],
+)
+def test_odd_records_never_crash_an_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: object
+) -> None:
+    import json
+
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "X.json").write_text(json.dumps(record))
+    monkeypatch.setenv("ENVAUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    try:
+        index = advisories.load(tmp_path / "db")
+    except InputError as exc:
+        assert "X.json: not a readable OSV record" in str(exc)
+        return
+    result = audit_offline("env", snapshot([dist("a", "1.0")]), index)
+    assert result.checked == 1
