@@ -211,8 +211,11 @@ def _looks_like_token(piece: str) -> bool:
     if piece.startswith(("/", ".", "~")):
         return False  # a path, not a token
     has_digit = any(c.isdigit() for c in piece)
-    has_alpha = any(c.isalpha() for c in piece)
-    return has_digit and has_alpha and shannon_bits_per_char(piece) >= HIGH_ENTROPY_BITS_PER_CHAR
+    if len(piece) >= 32 and all(c in "0123456789abcdefABCDEF" for c in piece):
+        return True  # a long hex string: a key or a digest-derived token
+    # Random tokens mix cases and digits; identifiers (snake_case, kebab-case, lower case) do not.
+    mixed = any(c.isupper() for c in piece) and any(c.islower() for c in piece)
+    return has_digit and mixed and shannon_bits_per_char(piece) >= HIGH_ENTROPY_BITS_PER_CHAR
 
 
 def secret_by_value(value: str) -> str | None:
@@ -225,9 +228,11 @@ def secret_by_value(value: str) -> str | None:
     for piece in re.split(r"[\s:,;]+", value):
         if piece.startswith(TOKEN_PREFIXES) and len(piece) >= 8:
             return "token-prefix"
-    # Whole pieces keep base64 tokens (with / and =) together; URL pieces find a token in a path or
-    # query (a webhook URL, ?token=...). Either one looking random is enough.
-    for pattern in (r"[\s,;]+", r"[\s,;:/?&=#@]+"):
+    # Whole pieces keep base64 tokens (with / and =) together; in a URL, its path and query pieces
+    # are looked at too (a webhook URL, ?token=...). A plain path is never split: its folder names
+    # are not tokens.
+    patterns = (r"[\s,;]+", r"[\s,;:/?&=#@]+") if "://" in value else (r"[\s,;]+",)
+    for pattern in patterns:
         if any(_looks_like_token(piece) for piece in re.split(pattern, value)):
             return "high-entropy"
     return None

@@ -46,6 +46,7 @@ def test_not_secret_names(name: str) -> None:
         ("AKIAIOSFODNN7EXAMPLE", "token-prefix"),
         ("hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "token-prefix"),
         ("q8Z3vN1xT7pL0sK4mW9rB2cY6hJ5dF", "high-entropy"),
+        ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "high-entropy"),
         ("https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/q8Z3vN1xT7pL0sK4mW9rB2cY", "high-entropy"),
         ("https://api.example.com/v1?token=q8Z3vN1xT7pL0sK4mW9rB2cY6h", "url-token"),
         ("https://blob.example.net/c/f?sv=2022&sig=abc123", "url-token"),
@@ -73,6 +74,8 @@ def test_secret_values(value: str, reason: str) -> None:
         "https://pypi.example.com/simple?page=2",
         "/opt/conda/envs/py311/lib/python3.11/site-packages",
         "https://github.com/pandas-dev/pandas/archive/refs/tags/v2.2.3.tar.gz",
+        "/tmp/pytest-of-root/pytest-66/test_nothing_of_envaudit_s_own0/leak",
+        "https://ci.example.com/builds/test_nothing_of_envaudit_s_own0/artifacts",
     ],
 )
 def test_ordinary_values(value: str) -> None:
