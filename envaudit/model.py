@@ -6,7 +6,7 @@ Field order here is the key order of the JSON form (see ``snapshot_io``), so kee
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 SCHEMA_VERSION = 1
@@ -157,10 +157,4 @@ class Snapshot:
     shadowed: tuple[Distribution, ...] = ()
     environment: tuple[EnvVar, ...] = ()
     requirements: tuple[Requirement, ...] = ()
-    issues: tuple[Issue, ...] = field(default=())
-
-    def distribution(self, canonical_name: str) -> Distribution | None:
-        for dist in self.distributions:
-            if dist.canonical_name == canonical_name:
-                return dist
-        return None
+    issues: tuple[Issue, ...] = ()

@@ -208,7 +208,6 @@ _RULES = [
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
-BY_NAME: dict[str, Rule] = {r.name: r for r in _RULES}
 
 
 def rule(rule_id: str) -> Rule:
