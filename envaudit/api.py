@@ -45,6 +45,8 @@ class ScanOptions:
     read_requirements: bool = True  # pin reads its own file and needs no project check
     ssh: SSHOptions | None = None  # None: the defaults (batch mode, strict host keys)
     progress: Progress | None = None  # told as each target finishes
+    platform: str | None = None  # images: OS/ARCH[/VARIANT] to pick from a multi-platform index
+    python: str | None = None  # images: the interpreter to read for (default: python3 on the image's PATH)
 
 
 def read_targets_file(path: Path) -> list[str]:
@@ -168,7 +170,22 @@ def finish(
                 environ=recorded if isinstance(recorded, dict) else {},
                 context=context,
             )
-        case TargetKind.DOCKER | TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
+        case TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
+            from envaudit.scan import build_snapshot
+            from envaudit.targets import image
+
+            assert context is not None
+            raw, record = image.scan_image(spec, platform=options.platform, python=options.python)
+            snapshot = build_snapshot(
+                raw,
+                target=spec.spelling,
+                target_kind=spec.kind.value,
+                requested=str(raw["interpreter"]["executable"]),
+                environ=raw["environ"],  # the image's own Env, redacted like any other
+                context=context,
+            )
+            return replace(snapshot, image=record)
+        case TargetKind.DOCKER:
             raise UsageError(
                 f"{spec.spelling}: {spec.kind.value} targets are not supported by this version yet"
             )

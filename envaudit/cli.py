@@ -275,6 +275,11 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="do not capture variables matching GLOB (repeatable)",
     )
+    images = parser.add_argument_group("image targets (docker-archive:, oci:, oci-archive:)")
+    images.add_argument("--platform", metavar="OS/ARCH", help="the image to read from a multi-platform index")
+    images.add_argument(
+        "--python", metavar="PATH", help="the interpreter in the image (default: python3 on the image's PATH)"
+    )
     ssh = parser.add_argument_group("ssh:// targets (through the system OpenSSH client and its config)")
     ssh.add_argument(
         "--ssh-option",
@@ -302,6 +307,8 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
             accept_new_host_keys=args.accept_new_host_keys,
         )
     return api.ScanOptions(
+        platform=args.platform,
+        python=args.python,
         ssh=ssh,
         progress=progress,
         project=args.project,

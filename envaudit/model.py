@@ -105,6 +105,7 @@ class Distribution:
     requires_dist: tuple[str, ...] = ()
     requires_python: str | None = None
     shadowed_by: str | None = None  # set only in Snapshot.shadowed: the location that wins
+    layer: str | None = None  # images: the digest of the layer that introduced it
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,24 @@ class Issue:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """The image a snapshot was read from (docker-archive, oci and oci-archive targets)."""
+
+    reference: str  # as given: an archive, a layout folder or an image name
+    id: str  # the config's digest, what `docker images --digests` calls the image ID
+    read: str  # "static": layers read as files, no code run
+    os: str = ""
+    architecture: str = ""
+    repo_tags: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    user: str = ""
+    working_dir: str = ""
+    labels: StrPairs = ()
+    layers: tuple[str, ...] = ()  # layer digests, bottom first
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     schema_version: int
     provenance: Provenance
@@ -158,3 +177,4 @@ class Snapshot:
     environment: tuple[EnvVar, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     issues: tuple[Issue, ...] = ()
+    image: Image | None = None

@@ -166,6 +166,7 @@ def build_snapshot(
                 origin=origin_of(d.get("direct_url"), d.get("installer"), str(d["location"]), editable),
                 requires_dist=tuple(str(r) for r in d.get("requires_dist") or ()),
                 requires_python=d.get("requires_python"),
+                layer=d.get("layer"),
             )
             for d in raw["distributions"]
         ]

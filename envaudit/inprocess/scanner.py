@@ -20,7 +20,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 MARKER = "\n@@envaudit-scanner-output@@\n"
 WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
@@ -77,22 +77,27 @@ def read_headers(path: str) -> List[Tuple[str, str]]:
     Raises ValueError for a line that is neither a field nor a continuation, and
     UnicodeDecodeError for bytes that are not UTF-8.
     """
-    headers = []  # type: List[Tuple[str, str]]
     with open(path, "r", encoding="utf-8", newline=None) as fh:
-        for lineno, line in enumerate(fh, 1):
-            stripped = line.rstrip("\r\n")
-            if not stripped:
-                break  # end of the header block; the body is a description we do not need
-            if stripped[0] in " \t":
-                if not headers:
-                    raise ValueError("line %d: continuation line before any field" % lineno)
-                name, value = headers[-1]
-                headers[-1] = (name, value + " " + stripped.strip())
-                continue
-            name, sep, value = stripped.partition(":")
-            if not sep or not name.strip():
-                raise ValueError("line %d: not a 'Field: value' line: %r" % (lineno, stripped[:80]))
-            headers.append((name.strip(), value.strip()))
+        return parse_headers(fh)
+
+
+def parse_headers(lines: Iterable[str]) -> List[Tuple[str, str]]:
+    """``read_headers`` on lines already read (envaudit's static image reader uses it too)."""
+    headers = []  # type: List[Tuple[str, str]]
+    for lineno, line in enumerate(lines, 1):
+        stripped = line.rstrip("\r\n")
+        if not stripped:
+            break  # end of the header block; the body is a description we do not need
+        if stripped[0] in " \t":
+            if not headers:
+                raise ValueError("line %d: continuation line before any field" % lineno)
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + stripped.strip())
+            continue
+        name, sep, value = stripped.partition(":")
+        if not sep or not name.strip():
+            raise ValueError("line %d: not a 'Field: value' line: %r" % (lineno, stripped[:80]))
+        headers.append((name.strip(), value.strip()))
     return headers
 
 
