@@ -334,7 +334,8 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
     }
     ma, mb = dict(a.markers), dict(b.markers)
     for key in sorted((ma.keys() | mb.keys()) - covered):
-        if ma.get(key) != mb.get(key):
+        # An empty value is unknown (a static image read has no kernel to ask), not a difference.
+        if ma.get(key) != mb.get(key) and ma.get(key) != "" and mb.get(key) != "":
             out.append(
                 finding(
                     "EA205",
