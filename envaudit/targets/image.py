@@ -16,7 +16,7 @@ import posixpath
 import re
 import tarfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -297,15 +297,19 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def layer_ids(config: ImageConfig) -> list[str]:
+    """Each layer's identity: its diff_id from the image config (the digest of the uncompressed
+    layer), which is the same whether the image was saved legacy-style, as OCI, gzip or zstd."""
+    diff_ids = [str(d) for d in ((config.config.get("rootfs") or {}).get("diff_ids") or [])]
+    if len(diff_ids) == len(config.layers):
+        return diff_ids
+    return [path.removeprefix("blobs/").replace("/", ":", 1) for path, _ in config.layers]
+
+
 def read_layers(blobs: Blobs, config: ImageConfig) -> ImageFiles:
     files = ImageFiles()
-    for layer_path, media_type in config.layers:
-        digest = (
-            layer_path.replace("blobs/", "").replace("/", ":", 1)
-            if layer_path.startswith("blobs/")
-            else layer_path
-        )
-        _read_layer(blobs, layer_path, media_type, digest, files)
+    for (layer_path, media_type), identity in zip(config.layers, layer_ids(config), strict=True):
+        _read_layer(blobs, layer_path, media_type, identity, files)
     return files
 
 
@@ -626,11 +630,6 @@ def scan_image(spec: TargetSpec, *, platform: str | None, python: str | None) ->
         user=str(c.get("User") or ""),
         working_dir=str(c.get("WorkingDir") or ""),
         labels=tuple(sorted((str(k), str(v)) for k, v in (c.get("Labels") or {}).items())),
-        layers=tuple(digest for digest, _ in _layer_digests(config)),
+        layers=tuple(layer_ids(config)),
     )
     return raw, image
-
-
-def _layer_digests(config: ImageConfig) -> Iterator[tuple[str, str]]:
-    for path, media in config.layers:
-        yield (path.replace("blobs/", "").replace("/", ":", 1) if path.startswith("blobs/") else path), media

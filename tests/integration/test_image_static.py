@@ -173,3 +173,22 @@ def test_static_and_pip_agree_on_a_copy_of_a_real_venv(envaudit: Runner, tmp_pat
     assert code == 0, err
     assert {d["canonical_name"]: d["version"] for d in snapshot["distributions"]} == venv.pip_list()
     assert BASE_SITE not in snapshot["interpreter"]["sys_path"]
+
+
+def test_the_same_image_in_every_format_reads_the_same(envaudit: Runner, tmp_path: Path) -> None:
+    """Layer identities are diff_ids: legacy docker save, Docker 25+ and OCI (gzip, zstd) agree."""
+    images.docker_save(tmp_path / "legacy.tar", app_image(compression="none"), legacy=True)
+    images.docker_save(tmp_path / "docker25.tar", app_image(compression="gzip"), legacy=False)
+    images.oci_layout(tmp_path / "zstd", [app_image(compression="zstd")])
+    seen = []
+    for target in (
+        f"docker-archive:{tmp_path / 'legacy.tar'}",
+        f"docker-archive:{tmp_path / 'docker25.tar'}",
+        f"oci:{tmp_path / 'zstd'}",
+    ):
+        code, snapshot, err = scan(envaudit, target)
+        assert code == 0, err
+        dists = [(d["name"], d["version"], d["layer"]) for d in snapshot["distributions"]]
+        seen.append((dists, snapshot["image"]["layers"]))
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0][1][0].startswith("sha256:")
