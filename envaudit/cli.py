@@ -391,7 +391,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
             from envaudit.report import scan_text
 
-            scan_text.render_many(snapshots, Console(highlight=False))
+            labelled = [(r.spec.name, r.snapshot) for r in results if r.snapshot is not None]
+            scan_text.render_many(labelled, Console(highlight=False))
     for failure in failures:
         _error(failure)
     return max((int(f.exit_code) for f in failures), default=int(ExitCode.OK))

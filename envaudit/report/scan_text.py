@@ -19,12 +19,13 @@ def _interpreter_line(snapshot: Snapshot) -> str:
     i = snapshot.interpreter
     libc = f" · {i.libc} {i.libc_version}".rstrip() if i.libc else ""
     venv = " · venv" if i.is_venv else ""
-    return f"{i.implementation} {i.version} · {i.os} {i.machine}{libc}{venv}"
+    return f"{i.implementation} {i.version or '(version unknown)'} · {i.os} {i.machine}{libc}{venv}"
 
 
-def render(snapshot: Snapshot, console: Console) -> None:
+def render(snapshot: Snapshot, console: Console, label: str | None = None) -> None:
     p, i = snapshot.provenance, snapshot.interpreter
-    console.print(Text(f"envaudit scan · {p.target}", style="bold"))
+    title = f"{label} ({p.target})" if label and label != p.target else p.target
+    console.print(Text(f"envaudit scan · {title}", style="bold"))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -36,6 +37,14 @@ def render(snapshot: Snapshot, console: Console) -> None:
         grid.add_row("requested", i.requested)
     grid.add_row("python", _interpreter_line(snapshot))
     grid.add_row("prefix", i.prefix + (f" (base {i.base_prefix})" if i.is_venv else ""))
+    if snapshot.image is not None:
+        image = snapshot.image
+        tags = f" {', '.join(image.repo_tags)}" if image.repo_tags else ""
+        grid.add_row(
+            "image",
+            f"{image.id[:19]}{tags} · {image.os}/{image.architecture} · "
+            f"{len(image.layers)} layers · read {image.read}",
+        )
     shadowed = f" ({len(snapshot.shadowed)} shadowed copies)" if snapshot.shadowed else ""
     grid.add_row("distributions", f"{len(snapshot.distributions)}{shadowed}")
     origins = Counter(d.origin.kind.value for d in snapshot.distributions)
@@ -140,8 +149,9 @@ def summary(snapshot: Snapshot) -> str:
     return "summary: " + ", ".join(parts)
 
 
-def render_many(snapshots: Sequence[Snapshot], console: Console) -> None:
-    for n, snapshot in enumerate(snapshots):
+def render_many(snapshots: Sequence[tuple[str, Snapshot]], console: Console) -> None:
+    """Each (label, snapshot) in turn; the label is the NAME of NAME=TARGET, or the spelling."""
+    for n, (label, snapshot) in enumerate(snapshots):
         if n:
             console.print()
-        render(snapshot, console)
+        render(snapshot, console, label)
