@@ -194,8 +194,6 @@ def finish(
 def scan(
     spellings: Sequence[str],
     options: ScanOptions,
-    *,
-    on_done: Callable[[TargetResult], None] | None = None,
 ) -> list[TargetResult]:
     """Scan every target concurrently (bounded by ``options.jobs``); results in the order given.
 
@@ -226,9 +224,8 @@ def scan(
                 result = TargetResult(spec, snapshot=finish(spec, started, context, options, environ))
             except EnvauditError as exc:
                 result = TargetResult(spec, error=exc)
-            for tell in (on_done, options.progress):
-                if tell is not None:
-                    tell(result)
+            if options.progress is not None:
+                options.progress(result)
             return result
 
         # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work
@@ -340,6 +337,7 @@ def gate(
     from envaudit import config as config_module
     from envaudit import diff as differ
     from envaudit import hygiene, policy
+    from envaudit.report import FailOn
 
     cfg = config_module.load(options.config_file, options.project or Path.cwd())
     gate_table = dict(cfg.raw).get("gate", {})
@@ -350,7 +348,7 @@ def gate(
         rules,
         baseline=baseline or rules.baseline,
         target=target or rules.target,
-        fail_on=policy.FailOn(fail_on) if fail_on else rules.fail_on,
+        fail_on=FailOn(fail_on) if fail_on else rules.fail_on,
         allow_drift=rules.allow_drift | frozenset(allow_drift),
     )
     if not rules.baseline:

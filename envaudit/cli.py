@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from envaudit import __version__, api
 from envaudit.errors import EnvauditError, ExitCode, UsageError
-from envaudit.report import ReportFormat
+from envaudit.report import FailOn, ReportFormat
 
 if TYPE_CHECKING:
     from envaudit.findings import Report
@@ -195,13 +195,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(pin)
     return parser
-
-
-class FailOn(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:

@@ -16,15 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement as PkgRequirement
-from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envaudit import __version__
 from envaudit.errors import InputError
 from envaudit.model import Distribution, OriginKind, PinKind, Requirement, Snapshot
-from envaudit.requirements import COMMENT, logical_lines, split_options
+from envaudit.requirements import COMMENT, applies, logical_lines, satisfies, split_options
 
 
 class Action(StrEnum):
@@ -98,13 +96,13 @@ def decide(
     r = requirement
     if r.pin is PinKind.URL or r.editable:
         return Proposal(r, Action.KEEP, "a URL or path requirement: kept as it is")
-    if r.marker and not _applies(r, markers):
+    if not applies(r, markers):
         return Proposal(r, Action.KEEP, f"its marker is false in {reference}: nothing to learn there")
     dist = installed.get(r.canonical_name)
     if dist is None:
         return Proposal(r, Action.CONFLICT, f"{r.name} is not installed in {reference}")
     version = dist.version
-    if not _satisfies(r.specifier, version):
+    if satisfies(r.specifier, version) is not True:  # violated, or not a PEP 440 version
         return Proposal(r, Action.CONFLICT, f"{reference} has {r.name} {version}, which violates `{r.text}`")
     if r.pin is PinKind.PINNED:
         return Proposal(r, Action.KEEP, "already exact")
@@ -141,24 +139,6 @@ def exact(version: str) -> str:
     except InvalidVersion:
         return f"==={version}"
     return f"=={version}"
-
-
-def _applies(r: Requirement, markers: Mapping[str, str]) -> bool:
-    environment = dict(markers)
-    environment["extra"] = r.group.split(":", 1)[1] if r.group and r.group.startswith("optional:") else ""
-    try:
-        return bool(Marker(r.marker or "").evaluate(environment))
-    except (InvalidMarker, KeyError, ValueError):
-        return True
-
-
-def _satisfies(specifier: str, version: str) -> bool:
-    if not specifier:
-        return True
-    try:
-        return SpecifierSet(specifier).contains(Version(version), prereleases=True)
-    except InvalidVersion:
-        return False
 
 
 _HEAD = re.compile(

@@ -10,21 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 from envaudit.config import ConfigReader
 from envaudit.diff import LEVEL_RULES, RULE_LEVELS
 from envaudit.errors import InputError
 from envaudit.findings import Finding, Severity, Suppressed, Verdict
+from envaudit.report import FailOn
 from envaudit.rules import RULES
-
-
-class FailOn(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
 
 
 @dataclass(frozen=True, slots=True)

@@ -494,17 +494,8 @@ def check(
     markers: Mapping[str, str],
 ) -> Requirement:
     """``requirement`` with its status in the environment whose distributions and markers are given."""
-    if requirement.marker:
-        environment = dict(markers)
-        environment["extra"] = (
-            requirement.group.split(":", 1)[1] if requirement.group and ":" in requirement.group else ""
-        )
-        try:
-            applies = Marker(requirement.marker).evaluate(environment)
-        except (InvalidMarker, KeyError, ValueError):
-            applies = True
-        if not applies:
-            return replace(requirement, status=RequirementStatus.NOT_APPLICABLE, installed_version=None)
+    if not applies(requirement, markers):
+        return replace(requirement, status=RequirementStatus.NOT_APPLICABLE, installed_version=None)
     dist = installed.get(requirement.canonical_name)
     if dist is None:
         status = (
@@ -515,13 +506,39 @@ def check(
         return replace(requirement, status=status, installed_version=None)
     if requirement.pin is PinKind.URL or not requirement.specifier:
         return replace(requirement, status=RequirementStatus.SATISFIED, installed_version=dist.version)
-    try:
-        version = Version(dist.version)
-    except InvalidVersion:
-        return replace(requirement, status=RequirementStatus.UNKNOWN, installed_version=dist.version)
-    ok = SpecifierSet(requirement.specifier).contains(version, prereleases=True)
-    status = RequirementStatus.SATISFIED if ok else RequirementStatus.WRONG_VERSION
+    ok = satisfies(requirement.specifier, dist.version)
+    if ok is None:
+        status = RequirementStatus.UNKNOWN
+    else:
+        status = RequirementStatus.SATISFIED if ok else RequirementStatus.WRONG_VERSION
     return replace(requirement, status=status, installed_version=dist.version)
+
+
+def applies(requirement: Requirement, markers: Mapping[str, str]) -> bool:
+    """Whether the requirement's marker holds where ``markers`` were read (no marker: it does).
+
+    Only optional dependencies name an extra; a marker that cannot be evaluated counts as holding.
+    """
+    if not requirement.marker:
+        return True
+    environment = dict(markers)
+    group = requirement.group or ""
+    environment["extra"] = group.split(":", 1)[1] if group.startswith("optional:") else ""
+    try:
+        return bool(Marker(requirement.marker).evaluate(environment))
+    except (InvalidMarker, KeyError, ValueError):
+        return True
+
+
+def satisfies(specifier: str, version: str) -> bool | None:
+    """Whether ``version`` is allowed by ``specifier`` (pre-releases included); None if it is not PEP 440."""
+    if not specifier:
+        return True
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return None
+    return SpecifierSet(specifier).contains(parsed, prereleases=True)
 
 
 def check_all(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 from envaudit import __version__
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
 from envaudit.errors import TargetError
+from envaudit.inprocess.scanner import MARKER
 from envaudit.model import (
     SCHEMA_VERSION,
     Distribution,
@@ -29,6 +31,7 @@ from envaudit.model import (
 SCANNER_SCRIPT = Path(__file__).parent / "inprocess" / "scanner.py"
 
 
+@functools.cache
 def scanner_script() -> str:
     return SCANNER_SCRIPT.read_text(encoding="utf-8")
 
@@ -103,9 +106,6 @@ def _checked(
     from envaudit.requirements import check_all  # packaging is only imported when there is work for it
 
     return check_all(requirements, active, markers)
-
-
-MARKER = "\n@@envaudit-scanner-output@@\n"  # the same as inprocess.scanner.MARKER
 
 
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:

@@ -9,6 +9,15 @@ if TYPE_CHECKING:  # the model is imported only when a report is rendered, not w
     from envaudit.findings import Report, Severity
 
 
+class FailOn(StrEnum):
+    """The severity at which a judged report fails (``never``: it does not)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
 class ReportFormat(StrEnum):
     TEXT = "text"
     JSON = "json"

@@ -55,3 +55,16 @@ def test_write_all_atomic_touches_nothing_if_one_cannot_be_staged(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
     files.write_all_atomic({a: "new a"})
     assert a.read_text() == "new a"
+
+
+def test_write_all_atomic_writes_through_devices_and_gives_new_files_normal_modes(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    devnull = Path(os.devnull)
+    before = devnull.stat().st_mode
+    fresh = tmp_path / "constraints.txt"
+    files.write_all_atomic({devnull: "discarded", fresh: "six==1.16.0\n"})
+    assert stat.S_ISCHR(devnull.stat().st_mode) and devnull.stat().st_mode == before
+    assert fresh.read_text() == "six==1.16.0\n"
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~_umask()

@@ -9,7 +9,8 @@ from envaudit import api
 from envaudit.diff import Labelled, diff_pair
 from envaudit.errors import InputError
 from envaudit.findings import Severity
-from envaudit.policy import FailOn, GatePolicy, Ignore, evaluate, parse_gate
+from envaudit.policy import GatePolicy, Ignore, evaluate, parse_gate
+from envaudit.report import FailOn
 from tests.support.snapshots import snapshot
 
 BAD = Path(__file__).resolve().parents[2] / "fixtures" / "configs" / "bad"

@@ -17,8 +17,8 @@ from envaudit.diff import Labelled, diff
 from envaudit.findings import Location, Report
 from envaudit.hygiene import requirement_findings
 from envaudit.model import PinKind, RequirementStatus
-from envaudit.policy import FailOn, GatePolicy, Ignore, evaluate
-from envaudit.report import ReportFormat, render
+from envaudit.policy import GatePolicy, Ignore, evaluate
+from envaudit.report import FailOn, ReportFormat, render
 from envaudit.report.text import render_to_string
 from tests.support.snapshots import dist, requirement, secret, snapshot, var
 
