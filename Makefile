@@ -27,16 +27,22 @@ lock:
 demo: install
 	bash fixtures/demo/run.sh
 
-# System components the integration tests use (an sshd to stand for remote hosts), installed when
-# missing: CI starts from a bare machine. Without root, the tests that need them skip (fail under CI=true).
+# System components the integration tests use, installed when missing (CI starts from a bare
+# machine): sshd to stand for remote hosts, a Docker engine and debootstrap for the fixture images.
+# Without root, the tests that need them skip (and fail under CI=true).
 system-deps:
-	@if ! command -v /usr/sbin/sshd >/dev/null 2>&1; then \
+	@missing=""; \
+	command -v /usr/sbin/sshd >/dev/null 2>&1 || missing="$$missing openssh-server openssh-client"; \
+	command -v dockerd >/dev/null 2>&1 || missing="$$missing docker.io"; \
+	command -v debootstrap >/dev/null 2>&1 || missing="$$missing debootstrap"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing openssh-server (sshd for the SSH tests)"; \
+	    echo "installing$$missing (for the SSH and Docker tests)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      openssh-server openssh-client >/dev/null; \
-	  else echo "note: no sshd and no root to install it: the SSH tests will skip"; fi; \
+	      $$missing >/dev/null; \
+	  else echo "note: missing$$missing and no root to install them: the tests that need them will skip"; fi; \
 	fi
+	@bash tests/support/dockerd.sh
 
 test: install system-deps
 	$(BIN)/python -m pytest -q

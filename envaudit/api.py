@@ -11,9 +11,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from envaudit.errors import EnvauditError, InputError, UsageError
+from envaudit.errors import EnvauditError, InputError, TargetError, UsageError
 from envaudit.project import declares_requirements
 from envaudit.targets import TargetKind, TargetSpec, parse_target
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from envaudit.envvars import EnvPolicy
     from envaudit.findings import Finding, Location, Report
-    from envaudit.model import Issue, Requirement, Snapshot
+    from envaudit.model import Image, Issue, Requirement, Snapshot
     from envaudit.pin import Plan
     from envaudit.scan import ScanContext
     from envaudit.targets.runner import ScriptRun
@@ -46,7 +46,8 @@ class ScanOptions:
     ssh: SSHOptions | None = None  # None: the defaults (batch mode, strict host keys)
     progress: Progress | None = None  # told as each target finishes
     platform: str | None = None  # images: OS/ARCH[/VARIANT] to pick from a multi-platform index
-    python: str | None = None  # images: the interpreter to read for (default: python3 on the image's PATH)
+    python: str | None = None  # images: the interpreter to scan (default: the image's own, see interpreters)
+    static: bool = False  # docker:IMAGE: read the image's files through the engine instead of running it
 
 
 def read_targets_file(path: Path) -> list[str]:
@@ -89,14 +90,20 @@ def env_policy(options: ScanOptions) -> EnvPolicy:
     return policy
 
 
-def prepare(options: ScanOptions) -> ScanContext:
-    """Config, redaction key and declared requirements, read once for all targets."""
+def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
+    """Config, redaction key and declared requirements, read once for all targets. With only image
+    targets, ``--project`` names a folder inside the images, read there (see ``_image_snapshot``)."""
     from envaudit.envvars import FingerprintKey
     from envaudit.scan import ScanContext
 
+    if images_only and options.project is not None:
+        options = replace(options, project=None, read_requirements=False)
     project = options.project if options.project is not None else Path.cwd()
     if options.project is not None and not project.is_dir():
-        raise UsageError(f"--project {project}: not a folder")
+        raise UsageError(
+            f"--project {project}: not a folder",
+            tip="with image targets only, --project names a folder inside the image",
+        )
     policy = env_policy(options)
     requirements: tuple[Requirement, ...] = ()
     issues: tuple[Issue, ...] = ()
@@ -171,24 +178,95 @@ def finish(
                 context=context,
             )
         case TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
-            from envaudit.scan import build_snapshot
             from envaudit.targets import image
 
             assert context is not None
-            raw, record = image.scan_image(spec, platform=options.platform, python=options.python)
-            snapshot = build_snapshot(
+            project = image_project(options)
+            raw, record = image.scan_image(
+                spec, platform=options.platform, python=options.python, project=project
+            )
+            # The image's own Env is what its containers start with: recorded, redacted like any other.
+            return _image_snapshot(
+                spec,
                 raw,
-                target=spec.spelling,
-                target_kind=spec.kind.value,
+                record=record,
                 requested=str(raw["interpreter"]["executable"]),
-                environ=raw["environ"],  # the image's own Env, redacted like any other
+                environ=raw["environ"],
                 context=context,
+                project=project,
             )
-            return replace(snapshot, image=record)
         case TargetKind.DOCKER:
-            raise UsageError(
-                f"{spec.spelling}: {spec.kind.value} targets are not supported by this version yet"
+            from envaudit.scan import parse_scanner_output, scanner_script
+            from envaudit.targets import docker as engine
+
+            assert context is not None
+            project = image_project(options)
+            if options.static:
+                from envaudit.targets import image
+
+                stream, attrs = engine.export(spec)
+                with stream:
+                    raw, _ = image.scan_saved_stream(
+                        spec.spelling, stream, python=options.python, project=project
+                    )
+                record, requested = (
+                    engine.image_record(spec, attrs, "static"),
+                    str(raw["interpreter"]["executable"]),
+                )
+            else:
+                engine_run, attrs = engine.start_scanner(
+                    spec, scanner_script(), python=options.python, project=project, timeout=options.timeout
+                )
+                raw = parse_scanner_output(engine_run.result(), spec.spelling)
+                record, requested = engine.image_record(spec, attrs, "engine"), engine_run.requested
+            return _image_snapshot(
+                spec,
+                raw,
+                record=record,
+                requested=requested,
+                environ=engine.image_environ(attrs),
+                context=context,
+                project=project,
             )
+
+
+IMAGE_KINDS = (TargetKind.DOCKER, TargetKind.DOCKER_ARCHIVE, TargetKind.OCI, TargetKind.OCI_ARCHIVE)
+
+
+def image_project(options: ScanOptions) -> str | None:
+    """``--project`` for an image target names a folder inside the image."""
+    return options.project.as_posix() if options.project is not None else None
+
+
+def _image_snapshot(
+    spec: TargetSpec,
+    raw: dict[str, Any],
+    *,
+    record: Image,
+    requested: str,
+    environ: Mapping[str, str],
+    context: ScanContext,
+    project: str | None,
+) -> Snapshot:
+    from envaudit.scan import build_snapshot
+
+    if project is not None:
+        files = raw.get("project_files")
+        if not isinstance(files, dict):
+            raise TargetError(spec.spelling, f"--project {project}: no such folder in the image")
+        from envaudit.requirements import read_project_files
+
+        requirements, issues = read_project_files(files, f"{spec.spelling}:{project.rstrip('/')}")
+        context = replace(context, requirements=requirements, requirement_issues=issues, project=project)
+    snapshot = build_snapshot(
+        raw,
+        target=spec.spelling,
+        target_kind=spec.kind.value,
+        requested=requested,
+        environ=environ,
+        context=context,
+    )
+    return replace(snapshot, image=record)
 
 
 def scan(
@@ -213,7 +291,8 @@ def scan(
                     early[index] = exc
         # Saved snapshots need no key, config or requirements unless asked to be re-checked (--project).
         live = any(spec.kind is not TargetKind.SNAPSHOT for spec in specs)
-        context = prepare(options) if live or options.project is not None else None
+        images_only = all(spec.kind in IMAGE_KINDS for spec in specs)
+        context = prepare(options, images_only=images_only) if live or options.project is not None else None
 
         def one(index: int) -> TargetResult:
             spec = specs[index]
@@ -236,13 +315,27 @@ def scan(
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(waiting)))) as pool:
-            futures = {i: pool.submit(one, i) for i in waiting}
-            done = {i: one(i) for i in range(len(specs)) if i not in futures}
-            return [futures[i].result() if i in futures else done[i] for i in range(len(specs))]
+            try:
+                futures = {i: pool.submit(one, i) for i in waiting}
+                done = {i: one(i) for i in range(len(specs)) if i not in futures}
+                return [futures[i].result() if i in futures else done[i] for i in range(len(specs))]
+            except BaseException:  # Ctrl-C: the workers must not go on starting or waiting for targets
+                pool.shutdown(wait=False, cancel_futures=True)
+                _abandon(specs)
+                raise
     finally:
         for started in early.values():  # abandoned by an error or Ctrl-C: leave no child behind
             if not isinstance(started, EnvauditError):
                 started.kill()
+        _abandon(specs)
+
+
+def _abandon(specs: Sequence[TargetSpec]) -> None:
+    """Remove the containers of targets still running (after an error or Ctrl-C): none left behind."""
+    if any(spec.kind is TargetKind.DOCKER for spec in specs):
+        from envaudit.targets import docker as engine
+
+        engine.abandon_all()
 
 
 def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:

@@ -232,7 +232,7 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="folder whose requirements*.txt / pyproject.toml declare the requirements "
-        "(default: the current folder)",
+        "(default: the current folder); with image targets only, a folder inside the image",
     )
     parser.add_argument(
         "--config",
@@ -268,10 +268,18 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         metavar="GLOB",
         help="do not capture variables matching GLOB (repeatable)",
     )
-    images = parser.add_argument_group("image targets (docker-archive:, oci:, oci-archive:)")
+    images = parser.add_argument_group("image targets (docker:, docker-archive:, oci:, oci-archive:)")
     images.add_argument("--platform", metavar="OS/ARCH", help="the image to read from a multi-platform index")
     images.add_argument(
-        "--python", metavar="PATH", help="the interpreter in the image (default: python3 on the image's PATH)"
+        "--python",
+        metavar="PATH",
+        help="the interpreter in the image "
+        "(default: the one its Entrypoint/Cmd runs, else python3 on its PATH)",
+    )
+    images.add_argument(
+        "--static",
+        action="store_true",
+        help="docker:IMAGE: read the image's files through the engine, run nothing in it",
     )
     ssh = parser.add_argument_group("ssh:// targets (through the system OpenSSH client and its config)")
     ssh.add_argument(
@@ -302,6 +310,7 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
     return api.ScanOptions(
         platform=args.platform,
         python=args.python,
+        static=args.static,
         ssh=ssh,
         progress=progress,
         project=args.project,
@@ -546,6 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(ExitCode.OK)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> None:
     """Console-script entry point: ``main``, then exit without tearing down the heap.
 
@@ -553,6 +566,10 @@ def run() -> None:
     about a tenth of a diff. By now every report is written (atomically) and every thread has
     finished; flushing stdout and stderr is all the clean-up there is.
     """
+    import signal
+
+    # A CI runner cancels with SIGTERM: unwind like Ctrl-C, so containers and children are removed.
+    signal.signal(signal.SIGTERM, _terminated)
     code = main()
     with contextlib.suppress(BrokenPipeError):  # the reader went away (| head): nothing left to say
         sys.stdout.flush()

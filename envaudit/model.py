@@ -151,14 +151,15 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """The image a snapshot was read from (docker-archive, oci and oci-archive targets)."""
+    """The image a snapshot was read from (docker, docker-archive, oci and oci-archive targets)."""
 
     reference: str  # as given: an archive, a layout folder or an image name
     id: str  # the config's digest, what `docker images --digests` calls the image ID
-    read: str  # "static": layers read as files, no code run
+    read: str  # "static": layers read as files, no code run; "engine": scanned in a container
     os: str = ""
     architecture: str = ""
     repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()  # name@sha256:..., what the engine knows the image by in registries
     cmd: tuple[str, ...] = ()
     entrypoint: tuple[str, ...] = ()
     user: str = ""

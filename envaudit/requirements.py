@@ -218,6 +218,7 @@ class _Reader:
     requirements: list[Requirement]
     issues: list[Issue]
     visited: dict[Path, None]  # an ordered set: files in the order they were read
+    confined: bool = False  # a project copied out of a target: includes never reach outside it
 
     def display(self, path: Path) -> str:
         try:
@@ -227,6 +228,11 @@ class _Reader:
 
     def read(self, path: Path, kind: RequirementKind, included_from: str | None) -> None:
         resolved = path.resolve()
+        if self.confined and not resolved.is_relative_to(self.display_root):
+            self.problems.append(
+                Problem(included_from or str(path), "includes a file outside the project folder (not read)")
+            )
+            return
         if resolved in self.visited:
             return  # included twice, or an include cycle: each file is read once
         self.visited[resolved] = None
@@ -469,10 +475,14 @@ def read_file(path: Path) -> tuple[tuple[Requirement, ...], tuple[Path, ...]]:
     return tuple(reader.requirements), tuple(reader.visited)
 
 
-def read_project(project: Path) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
+def read_project(
+    project: Path, *, confined: bool = False
+) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
     """Every requirement declared in ``project``; raises RequirementsError listing all problems."""
     root = project.resolve()
-    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited={})
+    reader = _Reader(
+        display_root=root, problems=[], requirements=[], issues=[], visited={}, confined=confined
+    )
     for path in requirement_files(project):
         reader.read(path, RequirementKind.REQUIREMENT, None)
     pyproject = project / "pyproject.toml"
@@ -483,6 +493,30 @@ def read_project(project: Path) -> tuple[tuple[Requirement, ...], tuple[Issue, .
     if reader.problems:
         raise RequirementsError(reader.problems)
     return tuple(reader.requirements), tuple(reader.issues)
+
+
+def read_project_files(
+    files: Mapping[str, str], where: str
+) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
+    """The requirements a project folder *inside a target* declares (``--project /app`` of an
+    image): the folder's files, given by relative path, are laid out in a private temporary folder
+    and read like any project. Problems name ``where`` (e.g. ``docker:app:/app``) and the file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="envaudit-project-") as tmp:
+        root = Path(tmp)
+        for relative, text in files.items():
+            parts = [p for p in relative.replace("\\", "/").split("/") if p not in ("", ".")]
+            if not parts or ".." in parts:
+                continue  # never outside the private folder, whatever a hostile target reports
+            path = root.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", errors="surrogateescape")
+        try:
+            return read_project(root, confined=True)
+        except RequirementsError as exc:
+            problems = [Problem(f"{where}/{p.location}", p.message) for p in exc.problems]
+            raise RequirementsError(problems) from None
 
 
 # --- checking against an environment ----------------------------------------------------------

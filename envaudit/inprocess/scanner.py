@@ -360,11 +360,36 @@ def interpreter() -> Dict[str, Any]:
     }
 
 
+PROJECT_SUFFIXES = (".txt", ".in", ".toml")
+MAX_PROJECT_FILE = 256 * 1024
+
+
+def project_files(folder: str) -> Dict[str, str]:
+    """The files of a project folder in the target that may declare requirements (two levels deep,
+    capped in size), for envaudit to parse: ``--project /app`` of an image scanned through the engine."""
+    found = {}  # type: Dict[str, str]
+    for root, dirs, files in os.walk(folder):
+        depth = root[len(folder) :].count(os.sep)
+        if depth >= 1:
+            dirs[:] = []
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith(PROJECT_SUFFIXES) and os.path.isfile(path) and len(found) < 200:
+                with open(path, "rb") as fh:
+                    data = fh.read(MAX_PROJECT_FILE)
+                found[os.path.relpath(path, folder)] = data.decode("utf-8", "surrogateescape")
+    return found
+
+
 def main(argv: List[str]) -> int:
     options = from_json(argv[1]) if len(argv) > 1 else {}
     issues = []  # type: List[Dict[str, Any]]
     facts = interpreter()
     dists, editable_locations = scan_distributions(facts["sys_path"], issues)
+    for path in options.get("look_for") or ():  # other Python environments an image may hold
+        prefix = os.path.dirname(os.path.dirname(path))  # a venv's python shares a binary, not a prefix
+        if os.path.isfile(path) and os.access(path, os.X_OK) and prefix != sys.prefix:
+            issues.append({"code": "other-interpreter", "path": path, "message": options["look_for"][path]})
     result = {
         "scanner_protocol": 1,
         "interpreter": facts,
@@ -373,6 +398,10 @@ def main(argv: List[str]) -> int:
         "issues": issues,
         "environ": dict(os.environ) if options.get("environ") else None,
     }
+    if options.get("project"):
+        result["project_files"] = (
+            project_files(options["project"]) if os.path.isdir(options["project"]) else None
+        )
     # The marker lets envaudit find the JSON even when a remote login shell printed something first.
     sys.stdout.write(MARKER + to_json(result))
     sys.stdout.flush()

@@ -14,19 +14,23 @@ import io
 import json
 import posixpath
 import re
-import tarfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from envaudit.errors import InputError, UsageError
 from envaudit.inprocess.scanner import canonical_name, egg_requires_to_requires_dist, parse_headers
-from envaudit.targets import TargetKind, TargetSpec
+from envaudit.targets import TargetKind, TargetSpec, interpreters, tarwalk
+
+if TYPE_CHECKING:
+    from envaudit.model import Image
 
 MAX_FILE = 256 * 1024  # the most read of any one file: metadata headers come first and are small
 MAX_JSON = 8 * 1024 * 1024  # manifests and configs
+# Files of a project folder in the image (--project /app) that may declare requirements or be included.
+PROJECT_SUFFIXES = (".txt", ".in", ".toml")
 SITE_DIRS = ("site-packages", "dist-packages")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ARCH_TO_MACHINE = {
@@ -54,6 +58,7 @@ class ImageFiles:
 
     entries: dict[str, Entry] = field(default_factory=dict)
     issues: list[dict[str, str]] = field(default_factory=list)
+    has_project: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,40 +73,79 @@ class ImageConfig:
 
 
 class Blobs:
-    """Files of an image container (an archive or a folder), by their path inside it."""
+    """The small files of an image container (manifests, configs, indexes) by their path inside it,
+    and each layer as a change set. An archive (or the engine's `docker save` stream) is read in one
+    forward pass: layers come before the manifest that orders them, so each is read into its own
+    change set as it passes, and the change sets are applied in the manifest's order afterwards.
+    An OCI layout folder is read blob by blob."""
 
-    def __init__(self, spec: TargetSpec) -> None:
-        self.spec = spec
-        self.where = spec.location
-        path = Path(spec.location)
-        self._tar: tarfile.TarFile | None = None
-        self._members: dict[str, tarfile.TarInfo] = {}
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self._json: dict[str, bytes] = {}
+        self._layers: dict[str, LayerDelta] = {}
+        self._bad_layers: dict[str, str] = {}  # blobs that were not tar layers: an error if one is used
         self._folder: Path | None = None
+
+    @classmethod
+    def from_spec(cls, spec: TargetSpec, keep: Keep) -> Blobs:
+        path = Path(spec.location)
         if spec.kind is TargetKind.OCI:
             if not path.is_dir():
                 raise InputError(str(path), "not a folder (an OCI image layout: index.json, blobs/)")
-            self._folder = path
-            return
+            blobs = cls(spec.location)
+            blobs._folder = path
+            return blobs
         if not path.is_file():
             raise InputError(str(path), "no such image archive")
         try:
-            self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - lives as long as the reader
-            for member in self._tar.getmembers():
-                self._members[_clean(member.name) or member.name] = member
-        except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-            problem = (
-                "truncated" if "truncated" in str(exc) or isinstance(exc, EOFError) else "not a tar archive"
-            )
-            raise InputError(
-                str(path), f"{problem}: expected `docker save` output or an OCI archive"
-            ) from None
+            source, closer = tarwalk.open_source(str(path))
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+        try:
+            return cls.from_source(spec.location, source, keep)
+        finally:
+            closer.close()  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_source(cls, where: str, source: tarwalk.Source, keep: Keep) -> Blobs:
+        """One pass over a `docker save` or OCI archive (plain, or gzip/zstd as a whole)."""
+        blobs = cls(where)
+        head = source.peek(4)
+        if _compression(head):  # a compressed archive: read through the decompressor
+            source = tarwalk.StreamSource(_decompress(_SourceFile(source), head))
+        walker = tarwalk.Walker(source)
+        try:
+            for member in walker:
+                if not member.is_file:
+                    continue
+                name = _clean(member.name)
+                if name is None:
+                    continue  # outside the archive: never a file of ours
+                peek = source.peek(min(member.size, 512))
+                if peek[:1] in (b"{", b"[") and member.size <= MAX_JSON:
+                    blobs._json[name] = walker.data(member, MAX_JSON)
+                elif peek and (name.endswith(".tar") or name.startswith("blobs/")):
+                    try:
+                        blobs._layers[name] = read_layer(walker, member, keep)
+                    except tarwalk.TarError as exc:
+                        blobs._bad_layers[name] = str(exc)
+                        # A broken layer in a forward-only stream leaves us inside its data: the rest of
+                        # the outer archive can only be found by skipping exactly past it.
+                    walker.done_nested(member)
+        except tarwalk.TarError as exc:
+            raise InputError(where, f"{exc}: expected `docker save` output or an OCI archive") from None
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise InputError(where, f"truncated or corrupt ({exc}): expected `docker save` output") from None
+        if not blobs._json:
+            raise InputError(where, "not an image archive (no manifest in it): expected `docker save` output")
+        return blobs
 
     def exists(self, name: str) -> bool:
         if self._folder is not None:
             return (self._folder / name).is_file()
-        return name in self._members
+        return name in self._json
 
-    def open(self, name: str) -> IO[bytes]:
+    def json(self, name: str) -> Any:
         clean = _clean(name)
         if clean is None:
             raise InputError(self.where, f"refusing a path that leaves the image: {name!r}")
@@ -109,24 +153,39 @@ class Blobs:
             target = (self._folder / clean).resolve()
             if not target.is_relative_to(self._folder.resolve()) or not target.is_file():
                 raise InputError(self.where, f"{clean} is missing from the image layout")
-            return target.open("rb")
-        member = self._members.get(clean)
-        if member is None or not member.isfile():
-            raise InputError(self.where, f"{clean} is missing from the image archive")
-        assert self._tar is not None
-        handle = self._tar.extractfile(member)
-        assert handle is not None
-        return handle
-
-    def json(self, name: str) -> Any:
-        with self.open(name) as fh:
-            raw = fh.read(MAX_JSON + 1)
+            with target.open("rb") as fh:
+                raw = fh.read(MAX_JSON + 1)
+        else:
+            if clean not in self._json:
+                raise InputError(self.where, f"{clean} is missing from the image archive")
+            raw = self._json[clean]
         if len(raw) > MAX_JSON:
             raise InputError(self.where, f"{name} is larger than {MAX_JSON} bytes: not an image manifest")
         try:
             return json.loads(raw)
         except ValueError as exc:
             raise InputError(self.where, f"{name} is not valid JSON ({exc})") from None
+
+    def layer(self, name: str, digest: str, keep: Keep) -> LayerDelta:
+        clean = _clean(name) or name
+        if clean in self._bad_layers:
+            problem = self._bad_layers[clean]
+            raise InputError(self.where, f"layer {digest[:19]} is truncated or corrupt ({problem})")
+        if self._folder is not None:
+            target = (self._folder / clean).resolve()
+            if not target.is_relative_to(self._folder.resolve()) or not target.is_file():
+                raise InputError(self.where, f"{clean} is missing from the image layout")
+            source, closer = tarwalk.open_source(str(target))
+            try:
+                return read_layer_source(source, keep)
+            except (tarwalk.TarError, OSError, EOFError, zlib.error) as exc:
+                raise InputError(self.where, f"layer {digest[:19]} is truncated or corrupt ({exc})") from None
+            finally:
+                closer.close()  # type: ignore[attr-defined]
+        delta = self._layers.get(clean)
+        if delta is None:
+            raise InputError(self.where, f"{clean} is missing from the image archive")
+        return delta
 
 
 def _clean(name: str) -> str | None:
@@ -239,23 +298,46 @@ def read_config(blobs: Blobs, platform: str | None) -> ImageConfig:
 # --- reading layers ----------------------------------------------------------------------------------
 
 
-def _wanted(path: str) -> bool:
+@dataclass(frozen=True)
+class Keep:
+    """Which files' contents to keep, beyond the package metadata: a project folder in the image."""
+
+    project: str | None = None  # relative to the image root, e.g. "app"
+
+    def project_file(self, path: str) -> bool:
+        if not self.project or not path.startswith(self.project + "/"):
+            return False
+        rest = path[len(self.project) + 1 :]
+        return rest.count("/") <= 1 and rest.endswith(PROJECT_SUFFIXES)
+
+
+@dataclass
+class LayerDelta:
+    """What one layer does to the file system, as far as envaudit cares."""
+
+    added: dict[str, Entry] = field(default_factory=dict)
+    hardlinks: dict[str, str] = field(default_factory=dict)  # path -> the path it links to
+    removed: list[str] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)
+    issues: list[dict[str, str]] = field(default_factory=list)
+    has_project: bool = False  # the --project folder is in this layer
+
+
+def _wanted(path: str, keep: Keep) -> bool:
     """Is this a file whose content we keep?"""
     parts = path.split("/")
-    if len(parts) >= 3 and parts[-3] in SITE_DIRS and parts[-2].endswith((".dist-info", ".egg-info")):
+    if len(parts) >= 2 and parts[-2].endswith((".dist-info", ".egg-info")):
         return parts[-1] in ("METADATA", "INSTALLER", "direct_url.json", "PKG-INFO", "requires.txt")
-    if (
-        len(parts) >= 2
-        and parts[-2] in SITE_DIRS
-        and (parts[-1].endswith(".egg-info") or parts[-1].endswith(".pth"))
+    if parts[-1].endswith(".egg-info") or (
+        len(parts) >= 2 and parts[-2] in SITE_DIRS and parts[-1].endswith(".pth")
     ):
         return True
-    return path in (
-        "etc/os-release",
-        "usr/lib/os-release",
-        "var/lib/dpkg/status",
-        "lib/apk/db/installed",
-    ) or (parts[-1] == "pyvenv.cfg")
+    return (
+        path in ("etc/os-release", "usr/lib/os-release", "var/lib/dpkg/status", "lib/apk/db/installed")
+        or parts[-1] == "pyvenv.cfg"
+        or (parts[-1] == "patchlevel.h" and len(parts) >= 2 and parts[-2].startswith("python"))
+        or keep.project_file(path)
+    )
 
 
 def _noted(path: str) -> bool:
@@ -263,38 +345,113 @@ def _noted(path: str) -> bool:
     return bool(_PYTHON_BIN.search(path)) or "/ld-musl-" in path or path.endswith(("libc.so.6",))
 
 
-def _open_layer(raw: IO[bytes], media_type: str) -> Any:
-    """A layer's tar stream, decompressed as its first bytes (or media type) say."""
-    head = raw.read(4)
-    rest = io.BufferedReader(_Prefixed(head, raw))
-    if head[:2] == b"\x1f\x8b" or media_type.endswith("+gzip") or media_type.endswith(".gzip"):
-        return gzip.GzipFile(fileobj=rest)
-    if head == b"\x28\xb5\x2f\xfd" or media_type.endswith("+zstd") or media_type.endswith(".zstd"):
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(rest)
-    return rest
+def _compression(head: bytes) -> str:
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    return ""
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream with some already-read bytes put back in front (for sniffing compression)."""
+def _decompress(raw: IO[bytes] | io.RawIOBase, head: bytes) -> IO[bytes]:
+    if _compression(head) == "gzip":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+    import zstandard
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head = head
-        self._rest = rest
+    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], raw)))
+
+
+class _SourceFile(io.RawIOBase):
+    """A source read as a file object (for a decompressor of a whole compressed archive)."""
+
+    def __init__(self, source: tarwalk.Source) -> None:
+        self._source = source
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, target: Any) -> int:
+        data = self._source.read(len(target))
+        target[: len(data)] = data
         return len(data)
+
+
+def read_layer(walker: tarwalk.Walker, member: tarwalk.Member, keep: Keep) -> LayerDelta:
+    """A layer that is a member of the outer archive: read in place, decompressed as its bytes say."""
+    head = walker.source.peek(4)
+    if _compression(head):
+        try:
+            return _walk_layer(tarwalk.StreamSource(_decompress(walker.stream(member), head)), keep)
+        except Exception as exc:  # zstandard raises its own error type for corrupt frames
+            if isinstance(exc, tarwalk.TarError):
+                raise
+            raise tarwalk.TarError(f"{_compression(head)} data is corrupt ({exc})") from None
+    return _walk_layer(walker.nested(member), keep)
+
+
+def read_layer_source(source: tarwalk.Source, keep: Keep) -> LayerDelta:
+    """A layer that is a file of its own (an OCI layout's blob)."""
+    head = source.peek(4)
+    if _compression(head):
+        return _walk_layer(tarwalk.StreamSource(_decompress(_SourceFile(source), head)), keep)
+    return _walk_layer(source, keep)
+
+
+# A cheap first look at every member: only paths that match can matter to us (see _wanted, _noted).
+_MAYBE = re.compile(
+    r"pyvenv\.cfg$|-packages/|\.dist-info/|\.egg-info|\.wh\.|python|ld-musl-|libc\.so\.6$|release$|dpkg/status$|apk/db/installed$"
+)
+
+
+def _walk_layer(source: tarwalk.Source, keep: Keep) -> LayerDelta:
+    delta = LayerDelta()
+    walker = tarwalk.Walker(source)
+    maybe = _MAYBE.search
+    project = keep.project + "/" if keep.project else None
+    try:
+        for member in walker:
+            raw_name = member.name
+            if raw_name.startswith("/") or ".." in raw_name:
+                path = _clean(raw_name)
+                if path is None or raw_name.startswith("/"):
+                    delta.issues.append(
+                        {
+                            "code": "hostile-archive-member",
+                            "path": raw_name,
+                            "message": "a layer has a member outside the image root (ignored)",
+                        }
+                    )
+                    continue
+            elif maybe(raw_name) is None and (project is None or project not in raw_name):
+                continue
+            else:
+                path = _clean(raw_name)
+            if not path:
+                continue  # the layer's root folder, "./"
+            if project is not None and (path + "/").startswith(project):
+                delta.has_project = True
+            folder, base = posixpath.split(path)
+            if base.startswith(".wh."):
+                if base == ".wh..wh..opq":
+                    delta.opaque.append(folder)
+                else:
+                    delta.removed.append(posixpath.join(folder, base[4:]))
+                continue
+            if member.is_symlink:
+                if _noted(path):
+                    delta.added[path] = Entry("", link=member.linkname)
+            elif member.is_hardlink:
+                if _wanted(path, keep) or _noted(path):
+                    delta.hardlinks[path] = _clean(member.linkname) or ""
+            elif member.is_file:
+                if _wanted(path, keep):
+                    delta.added[path] = Entry("", data=walker.data(member, MAX_FILE))
+                elif _noted(path):
+                    delta.added[path] = Entry("")
+            # devices, fifos, folders and every other file: not our business
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        raise tarwalk.TarError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return delta
 
 
 def layer_ids(config: ImageConfig) -> list[str]:
@@ -306,68 +463,68 @@ def layer_ids(config: ImageConfig) -> list[str]:
     return [path.removeprefix("blobs/").replace("/", ":", 1) for path, _ in config.layers]
 
 
-def read_layers(blobs: Blobs, config: ImageConfig) -> ImageFiles:
+def read_layers(blobs: Blobs, config: ImageConfig, keep: Keep) -> ImageFiles:
     files = ImageFiles()
-    for (layer_path, media_type), identity in zip(config.layers, layer_ids(config), strict=True):
-        _read_layer(blobs, layer_path, media_type, identity, files)
+    for (layer_path, _media_type), identity in zip(config.layers, layer_ids(config), strict=True):
+        apply(files, blobs.layer(layer_path, identity, keep), identity)
     return files
 
 
-def _read_layer(blobs: Blobs, layer_path: str, media_type: str, digest: str, files: ImageFiles) -> None:
-    added: dict[str, Entry] = {}
-    removed: list[str] = []
-    opaque: list[str] = []
-    try:
-        with blobs.open(layer_path) as raw:
-            stream = _open_layer(raw, media_type)
-            with tarfile.open(fileobj=stream, mode="r|") as layer:  # a stream: each member read once
-                for member in layer:
-                    path = _clean(member.name)
-                    if path is None or path == "" or member.name.startswith("/"):
-                        files.issues.append(
-                            {
-                                "code": "hostile-archive-member",
-                                "path": member.name,
-                                "message": f"layer {digest[:19]} has a member outside the image root",
-                            }
-                        )
-                        continue
-                    folder, base = posixpath.split(path)
-                    if base == ".wh..wh..opq":
-                        opaque.append(folder)
-                        continue
-                    if base.startswith(".wh."):
-                        removed.append(posixpath.join(folder, base[4:]))
-                        continue
-                    if member.issym() and _noted(path):
-                        added[path] = Entry(digest, link=member.linkname)
-                    elif member.islnk() and (_wanted(path) or _noted(path)):
-                        source = _clean(member.linkname) or ""
-                        original = added.get(source) or files.entries.get(source)
-                        added[path] = Entry(digest, data=original.data if original else None)
-                    elif member.isfile() and _wanted(path):
-                        handle = layer.extractfile(member)
-                        added[path] = Entry(digest, data=handle.read(MAX_FILE) if handle else b"")
-                    elif member.isfile() and _noted(path):
-                        added[path] = Entry(digest)
-                    # devices, fifos, folders and every other file: not our business
-    except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(blobs.where, f"layer {digest[:19]} is truncated or corrupt ({detail})") from None
-    except Exception as exc:  # zstandard raises its own error type for corrupt frames
-        if type(exc).__module__.startswith("zstandard"):
-            raise InputError(blobs.where, f"layer {digest[:19]} is not valid zstd ({exc})") from None
-        raise
+def apply(files: ImageFiles, delta: LayerDelta, identity: str) -> None:
+    """Lay one layer over the ones below it, as the OCI image spec says."""
+    files.has_project = files.has_project or delta.has_project
+    for issue in delta.issues:
+        files.issues.append({**issue, "message": f"layer {identity[:19]}: {issue['message']}"})
     # Whiteouts and opaque folders hide what lower layers put there, never what this layer adds.
-    for folder in opaque:
+    for folder in delta.opaque:
         prefix = folder + "/"
         for path in [p for p in files.entries if p.startswith(prefix)]:
             del files.entries[path]
-    for gone in removed:
+    for gone in delta.removed:
         prefix = gone + "/"
         for path in [p for p in files.entries if p == gone or p.startswith(prefix)]:
             del files.entries[path]
-    files.entries.update(added)
+    for path, entry in delta.added.items():
+        files.entries[path] = Entry(identity, data=entry.data, link=entry.link)
+    for path, source in delta.hardlinks.items():
+        original = delta.added.get(source) or files.entries.get(source)
+        files.entries[path] = Entry(identity, data=original.data if original else None)
+
+
+# .pth files whose code is known to leave sys.path alone (setuptools' and virtualenv's distutils shims).
+HARMLESS_PTH = frozenset({"distutils-precedence.pth", "_virtualenv.pth"})
+
+
+def _pth_folders(files: ImageFiles, folder: str, name: str, search: list[str]) -> list[str]:
+    """Folders a .pth file adds to sys.path, as site.addpackage reads it; code lines cannot be
+    followed without running the interpreter, and are reported as the limit of a static scan."""
+    text = _text(files.entries.get(f"{folder}/{name}")) or ""
+    added: list[str] = []
+    for raw_line in text.splitlines():
+        line = raw_line.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("import ", "import\t")):
+            if name not in HARMLESS_PTH:
+                files.issues.append(
+                    {
+                        "code": "static-pth",
+                        "path": f"/{folder}/{name}",
+                        "message": "runs code at start-up that may change sys.path, which only the running "
+                        "interpreter sees: scan through the engine (docker:IMAGE) to include its effect",
+                    }
+                )
+            continue
+        extra = _clean(line if line.startswith("/") else f"{folder}/{line}")
+        # site.py adds only folders that exist; the ones that matter here hold metadata we kept.
+        if (
+            extra
+            and extra not in search
+            and extra not in added
+            and any(p.startswith(extra + "/") for p in files.entries)
+        ):
+            added.append(extra)
+    return added
 
 
 # --- from files to scanner facts ---------------------------------------------------------------------
@@ -454,22 +611,38 @@ def _resolve(files: ImageFiles, path: str, depth: int = 0) -> str:
 
 
 def choose_python(files: ImageFiles, config: ImageConfig, requested: str | None) -> str:
-    """The interpreter the image would run as ``python3``: --python, else the first one on its PATH."""
-    if requested:
-        path = _clean(requested) or ""
-        if path not in files.entries:
-            raise UsageError(f"no {requested} in the image", tip="pick one the image has with --python PATH")
-        return path
+    """The interpreter to read for, chosen as the engine scan chooses it (see interpreters.py), with
+    names looked up on the image's PATH the way the container runtime does."""
+    c = config.config.get("config") or {}
     env = dict(_env_pairs(config.config))
-    for folder in env.get("PATH", DEFAULT_PATH).split(":"):
-        for name in ("python3", "python"):
-            candidate = _clean(f"{folder}/{name}") or ""
-            if candidate in files.entries:
-                return candidate
+    folders = env.get("PATH", DEFAULT_PATH).split(":")
+    for candidate in interpreters.candidates(c.get("Entrypoint") or (), c.get("Cmd") or (), requested):
+        if "/" in candidate:
+            path = _clean(candidate) or ""
+            if path in files.entries:
+                return path
+            continue
+        for folder in folders:
+            path = _clean(f"{folder}/{candidate}") or ""
+            if path in files.entries:
+                return path
+    if requested:
+        raise UsageError(f"no {requested} in the image", tip="pick one the image has with --python PATH")
     pythons = sorted(p for p in files.entries if _PYTHON_BIN.search(p))
     if not pythons:
         raise UsageError("no Python interpreter found in the image (no bin/python3 on PATH or elsewhere)")
     return pythons[0]
+
+
+def _other_pythons(files: ImageFiles, executable: str) -> list[dict[str, str]]:
+    chosen = posixpath.dirname(posixpath.dirname(executable))  # a venv's python shares a binary, not a prefix
+    issues = []
+    for path in interpreters.COMMON:
+        clean = path.lstrip("/")
+        if clean in files.entries and posixpath.dirname(posixpath.dirname(clean)) != chosen:
+            message = interpreters.others_message(path)
+            issues.append({"code": "other-interpreter", "path": path, "message": message})
+    return issues
 
 
 def _env_pairs(config: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -483,6 +656,8 @@ def _env_pairs(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _python_version(files: ImageFiles, executable: str, prefix: str, env: Mapping[str, str]) -> str:
+    """X.Y.Z where the image says it (PYTHON_VERSION of the official images, the dpkg or apk record,
+    patchlevel.h), else X.Y from the interpreter's name or its lib/pythonX.Y folder."""
     resolved = _resolve(files, executable)
     match = re.search(r"python(\d+\.\d+)$", resolved) or re.search(r"python(\d+\.\d+)$", executable)
     if match is None:
@@ -497,8 +672,32 @@ def _python_version(files: ImageFiles, executable: str, prefix: str, env: Mappin
         minor = libs[-1] if libs else ""
     else:
         minor = match.group(1)
+    if not minor:
+        return ""
     full = env.get("PYTHON_VERSION", "")
-    return full if full.startswith(minor + ".") and minor else minor
+    if full.startswith(minor + "."):
+        return full
+    cfg = _text(files.entries.get(f"{prefix}/pyvenv.cfg")) or ""  # venv records its base's version
+    found = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", cfg, re.MULTILINE)
+    if found and found.group(1).startswith(minor + "."):
+        return found.group(1)
+    header = _text(files.entries.get(f"{prefix}/include/python{minor}/patchlevel.h")) or ""
+    found = re.search(r'#define PY_VERSION\s+"(\d+\.\d+\.\d+)', header)
+    if found and found.group(1).startswith(minor + "."):
+        return found.group(1)
+    if prefix == "usr":  # a distribution's Python: its package record has the version
+        status = _text(files.entries.get("var/lib/dpkg/status")) or ""
+        found = re.search(
+            rf"^Package: (?:lib)?python{re.escape(minor)}(?:-minimal)?\n(?:[^\n]+\n)*?Version: ([\d.]+)",
+            status,
+            re.MULTILINE,
+        )
+        if found is None:
+            installed = _text(files.entries.get("lib/apk/db/installed")) or ""
+            found = re.search(r"^P:python3\nV:([\d.]+)", installed, re.MULTILINE)
+        if found and found.group(1).startswith(minor + "."):
+            return found.group(1)
+    return minor
 
 
 def sys_path(files: ImageFiles, executable: str, minor: str) -> tuple[str, str, bool, list[str]]:
@@ -539,7 +738,7 @@ def _libc(files: ImageFiles) -> tuple[str, str]:
     return "", ""
 
 
-def facts(spec: TargetSpec, config: ImageConfig, files: ImageFiles, python: str | None) -> dict[str, Any]:
+def facts(config: ImageConfig, files: ImageFiles, python: str | None) -> dict[str, Any]:
     """What the in-target scanner would have reported, from files alone (see README for the limits)."""
     executable = choose_python(files, config, python)
     env = dict(_env_pairs(config.config))
@@ -565,25 +764,23 @@ def facts(spec: TargetSpec, config: ImageConfig, files: ImageFiles, python: str 
         "sys_platform": "linux",
     }
     dists = []
-    present = set()
-    for folder in site:
+    search = list(site)  # sys.path as site.py builds it: each site folder, then what its .pth files add
+    position = 0
+    while position < len(search):
+        folder = search[position]
+        position += 1
         prefix_ = folder + "/"
         names = sorted({p[len(prefix_) :].split("/", 1)[0] for p in files.entries if p.startswith(prefix_)})
+        added = []
         for name in names:
             if name.endswith((".dist-info", ".egg-info")):
                 dist = _distribution(files, folder, name)
                 if dist is not None:
                     dists.append(dist)
-                    present.add(folder)
-            elif name.endswith(".pth"):
-                files.issues.append(
-                    {
-                        "code": "static-pth",
-                        "path": f"/{folder}/{name}",
-                        "message": "a .pth file may add folders to sys.path that only the running "
-                        "interpreter sees; scan through the engine (docker:IMAGE) to include them",
-                    }
-                )
+            elif name.endswith(".pth") and folder in site:  # only site folders' .pth files are read
+                added += _pth_folders(files, folder, name, search)
+        search[position:position] = added
+    site = search
     return {
         "scanner_protocol": 1,
         "interpreter": {
@@ -604,22 +801,45 @@ def facts(spec: TargetSpec, config: ImageConfig, files: ImageFiles, python: str 
         },
         "distributions": dists,
         "editable_locations": [],
-        "issues": files.issues,
+        "issues": files.issues + _other_pythons(files, executable),
         "environ": dict(env),
     }
 
 
-def scan_image(spec: TargetSpec, *, platform: str | None, python: str | None) -> tuple[dict[str, Any], Any]:
+def scan_image(
+    spec: TargetSpec, *, platform: str | None, python: str | None, project: str | None = None
+) -> tuple[dict[str, Any], Image]:
     """Scanner facts and the Image record for an archive or layout; raises InputError for bad input."""
+    keep = Keep(project=_clean(project) if project else None)
+    return _scan(Blobs.from_spec(spec, keep), spec.location, platform, python, keep)
+
+
+def scan_saved_stream(
+    where: str, stream: IO[bytes], *, python: str | None, project: str | None = None
+) -> tuple[dict[str, Any], Image]:
+    """The same from a `docker save` stream (the engine's, for docker:IMAGE --static), read once."""
+    keep = Keep(project=_clean(project) if project else None)
+    return _scan(Blobs.from_source(where, tarwalk.StreamSource(stream), keep), where, None, python, keep)
+
+
+def _scan(
+    blobs: Blobs, reference: str, platform: str | None, python: str | None, keep: Keep
+) -> tuple[dict[str, Any], Image]:
     from envaudit.model import Image
 
-    blobs = Blobs(spec)
     config = read_config(blobs, platform)
-    files = read_layers(blobs, config)
-    raw = facts(spec, config, files, python)
+    files = read_layers(blobs, config, keep)
+    raw = facts(config, files, python)
+    if keep.project and files.has_project:
+        prefix = keep.project + "/"
+        raw["project_files"] = {
+            path[len(prefix) :]: (entry.data or b"").decode("utf-8", "surrogateescape")
+            for path, entry in files.entries.items()
+            if keep.project_file(path) and entry.data is not None
+        }
     c = config.config.get("config") or {}
     image = Image(
-        reference=spec.location,
+        reference=reference,
         id=config.id,
         read="static",
         os=str(config.config.get("os", "")),

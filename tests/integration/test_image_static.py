@@ -24,10 +24,9 @@ def scan(envaudit: Runner, target: str, *extra: str) -> tuple[int, Any, str]:
 
 def check_app(snapshot: dict[str, Any]) -> None:
     dists = {d["canonical_name"]: d for d in snapshot["distributions"]}
-    assert set(dists) == {
-        "six",
-        "attrs",
-    }  # removed-pkg was whited out in a later layer; pip is outside the venv
+    # removed-pkg was whited out in a later layer; pip is outside the venv; extra-pkg is in a folder
+    # that a .pth file adds (and /srv/missing, which does not exist, is not added)
+    assert set(dists) == {"six", "attrs", "extra-pkg"}
     interp = snapshot["interpreter"]
     assert (interp["executable"], interp["resolved_executable"]) == (
         "/opt/venv/bin/python3",
@@ -35,7 +34,7 @@ def check_app(snapshot: dict[str, Any]) -> None:
     )
     assert interp["is_venv"] and interp["version"] == "3.11.7" and interp["prefix"] == "/opt/venv"
     assert (interp["libc"], interp["libc_version"], interp["machine"]) == ("glibc", "2.36", "x86_64")
-    assert interp["sys_path"] == [f"/{SITE}"]
+    assert interp["sys_path"] == [f"/{SITE}", "/srv/extra"]
     env = {v["name"]: v for v in snapshot["environment"]}
     assert env["API_TOKEN"]["redacted"] and "ghp_" not in json.dumps(snapshot)
     image = snapshot["image"]

@@ -233,7 +233,8 @@ def app_image(**kwargs: Any) -> Image:
             "attrs", "23.2.0", 'importlib-metadata; python_version < "3.8"'
         ),
         f"{SITE}/Removed_Pkg-1.0.dist-info/METADATA": metadata("Removed_Pkg", "1.0"),
-        f"{SITE}/zz-extra.pth": b"/srv/extra\n",
+        f"{SITE}/zz-extra.pth": b"/srv/extra\n/srv/missing\nimport sys; sys.path.append('/srv/hidden')\n",
+        "srv/extra/extra_pkg-2.0.dist-info/METADATA": metadata("extra-pkg", "2.0"),
     }
     remove = {f"{SITE}/Removed_Pkg-1.0.dist-info": ("whiteout",)}
     env = [
