@@ -175,7 +175,10 @@ def _number(field: bytes) -> int:
         value = int.from_bytes(field[1:], "big")
         return -value if field[0] & 0x40 else value
     text = field.split(b"\0", 1)[0].strip()
-    return int(text, 8) if text else 0
+    try:
+        return int(text, 8) if text else 0
+    except ValueError:
+        raise TarError("a header holds a malformed number (corrupt data)") from None
 
 
 def _text(field: bytes) -> str:
