@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 
@@ -129,7 +130,5 @@ def test_base256_size() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=3000), st.booleans())
 def test_any_bytes_give_members_or_tar_error(data: bytes, stream: bool) -> None:
-    try:
+    with contextlib.suppress(tarwalk.TarError):  # anything else escaping is the failure
         walk(data, stream=stream)
-    except tarwalk.TarError:
-        pass
