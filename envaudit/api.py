@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from envaudit.findings import Finding, Location, Report
     from envaudit.model import Image, Issue, Requirement, Snapshot
     from envaudit.pin import Plan
+    from envaudit.probe.run import ProbeOptions
     from envaudit.scan import ScanContext
     from envaudit.targets.runner import ScriptRun
     from envaudit.targets.ssh import SSHOptions
@@ -48,6 +49,7 @@ class ScanOptions:
     platform: str | None = None  # images: OS/ARCH[/VARIANT] to pick from a multi-platform index
     python: str | None = None  # images: the interpreter to scan (default: the image's own, see interpreters)
     static: bool = False  # docker:IMAGE: read the image's files through the engine instead of running it
+    probe: ProbeOptions | None = None  # also run the behavioural probes in each live target
 
 
 def read_targets_file(path: Path) -> list[str]:
@@ -139,6 +141,35 @@ def launch(spec: TargetSpec, options: ScanOptions, environ: Mapping[str, str]) -
 
 
 def finish(
+    spec: TargetSpec,
+    run: ScriptRun | None,
+    context: ScanContext | None,
+    options: ScanOptions,
+    environ: Mapping[str, str],
+) -> Snapshot:
+    """The target's snapshot, with its probe results when asked (``scan --probe``, ``probe``)."""
+    if options.probe is None or spec.kind is TargetKind.SNAPSHOT:
+        return _finish_scan(spec, run, context, options, environ)
+    from envaudit.probe import run as probing
+
+    # The probes (pandas' import above all) take longest: started first, they run beside the scan.
+    started = probing.start(
+        spec,
+        probing.runner_script(options.probe),
+        options.probe,
+        python=options.python,
+        ssh=options.ssh,
+        timeout=options.timeout,
+        environ=environ,
+    )
+    try:
+        snapshot = _finish_scan(spec, run, context, options, environ)
+        return replace(snapshot, probes=probing.finish(started, spec.spelling, options.probe))
+    finally:
+        started.kill()
+
+
+def _finish_scan(
     spec: TargetSpec,
     run: ScriptRun | None,
     context: ScanContext | None,
@@ -449,6 +480,8 @@ def gate(
             "the gate needs a baseline",
             tip="set baseline in [tool.envaudit.gate] (e.g. a committed prod.json) or pass --baseline",
         )
+    if rules.probe:  # [tool.envaudit.gate] probe = true: behaviour is compared too
+        options = replace(options, probe=options.probe or probe_options(options))
     results = scan([rules.baseline, rules.target], options)
     failures = tuple(r for r in results if r.error is not None)
     if failures:
@@ -458,7 +491,10 @@ def gate(
     base_snapshot, target_snapshot = (r.snapshot for r in results)
     assert base_snapshot is not None and target_snapshot is not None
     ref, other = _labels([r.spec for r in results])
-    report = differ.diff([differ.Labelled(ref, base_snapshot), differ.Labelled(other, target_snapshot)])
+    tolerance = options.probe.tolerance if options.probe is not None else 1e-9
+    report = differ.diff(
+        [differ.Labelled(ref, base_snapshot), differ.Labelled(other, target_snapshot)], tolerance=tolerance
+    )
     extra = [
         *hygiene.requirement_findings(
             other, target_snapshot, fail_unpinned=rules.fail_on_unpinned, fail_loose=rules.fail_on_loose
@@ -488,6 +524,124 @@ def gate(
         report, command="gate", findings=findings, checks=checks, verdict=verdict, anchor=_anchor(options)
     )
     return Judged(report, failures)
+
+
+# --- probe ------------------------------------------------------------------------------------------
+
+
+def probe_options(
+    options: ScanOptions,
+    *,
+    functions: Sequence[str] = (),
+    data: Sequence[Path] = (),
+    canonical: bool | None = None,
+    cases: Sequence[str] = (),
+    tolerance: float | None = None,
+) -> ProbeOptions:
+    """``[tool.envaudit.probe]`` of the config, with flags added or overriding; files checked now."""
+    from envaudit import config as config_module
+    from envaudit.config import ConfigReader
+    from envaudit.probe import user
+    from envaudit.probe.run import ProbeOptions
+
+    if len(functions) != len(data):
+        raise UsageError("each --function needs its --data (give them in pairs)")
+    cfg = config_module.load(options.config_file, options.project or Path.cwd())
+    table = dict(cfg.raw).get("probe", {})
+    reader = ConfigReader(
+        cfg.source or "config", table if isinstance(table, dict) else {}, "tool.envaudit.probe"
+    )
+    if not isinstance(table, dict):
+        raise reader.error("", "expected a table")
+    reader.reject_unknown({"canonical", "tolerance", "timeout", "user"})
+    base = Path(cfg.source).parent if cfg.source else Path.cwd()
+    timeout = reader.number("timeout", 60.0)
+    specs = []
+    configured = table.get("user", [])
+    if not isinstance(configured, list):
+        raise reader.error("user", "expected an array of tables ([[tool.envaudit.probe.user]])")
+    for i, entry in enumerate(configured):
+        item = ConfigReader(
+            reader.source, entry if isinstance(entry, dict) else {}, f"tool.envaudit.probe.user[{i}]"
+        )
+        if not isinstance(entry, dict):
+            raise item.error("", "expected a table with function and data")
+        item.reject_unknown({"function", "data", "timeout"})
+        function, data_file = item.string("function"), item.string("data")
+        if not function or not data_file:
+            raise item.error("function" if not function else "data", "required")
+        specs.append(user.load(function, Path(data_file), timeout=item.number("timeout", timeout), base=base))
+    specs += [user.load(f, d, timeout=timeout) for f, d in zip(functions, data, strict=True)]
+    from envaudit.inprocess.probe_runner import CASES
+
+    known = {c.id for c in CASES}
+    unknown = [c for c in cases if c not in known]
+    if unknown:
+        raise UsageError(f"--case {unknown[0]}: no such canonical case", tip="envaudit probe --list-cases")
+    return ProbeOptions(
+        canonical=canonical if canonical is not None else reader.boolean("canonical", True),
+        user=tuple(specs),
+        cases=tuple(cases),
+        tolerance=tolerance if tolerance is not None else reader.number("tolerance", 1e-9),
+    )
+
+
+def probe(
+    spellings: Sequence[str], options: ScanOptions, opts: ProbeOptions, *, baseline: str | None = None
+) -> Judged:
+    """Behavioural drift: the probes run in every target, each compared with the reference."""
+    from envaudit import diff as differ
+    from envaudit.findings import Check, Environment, Report
+    from envaudit.probe.compare import diff_probes, summary
+
+    spellings = list(spellings)
+    if baseline is not None and baseline not in spellings:
+        spellings.insert(0, baseline)
+    reference = spellings.index(baseline) if baseline is not None else 0
+    results = scan(spellings, replace(options, probe=opts))
+    labels = _labels([r.spec for r in results])
+    items = [
+        differ.Labelled(label, r.snapshot) for label, r in zip(labels, results, strict=True) if r.snapshot
+    ]
+    failures = tuple(r for r in results if r.error is not None)
+    environments = []
+    for item in items:
+        s, p = item.snapshot, item.snapshot.probes
+        stack = (
+            f"pandas {p.pandas}, numpy {p.numpy}" + (f", pyarrow {p.pyarrow}" if p.pyarrow else "")
+            if p is not None and p.applicable
+            else "no pandas"
+            if p is not None
+            else "not probed"
+        )
+        environments.append(
+            Environment(
+                label=item.label,
+                target=s.provenance.target,
+                python=f"{s.interpreter.implementation} {s.interpreter.version}, {stack}",
+                distributions=len(s.distributions),
+                scanned_at=s.provenance.scanned_at,
+            )
+        )
+    findings = []
+    checks = []
+    ref_label = labels[reference]
+    ref_item = next((i for i in items if i.label == ref_label), None)
+    if ref_item is not None:
+        environments.sort(key=lambda e: e.label != ref_label)
+        for item in items:
+            if item is ref_item:
+                continue
+            findings.extend(diff_probes(ref_item, item, opts.tolerance))
+            checks.append(Check(f"probes: {ref_label} → {item.label}", "probes", (ref_label, item.label)))
+    report = Report(
+        command="probe",
+        environments=tuple(environments),
+        findings=tuple(findings),
+        checks=tuple(checks),
+        summary=tuple(summary([i.snapshot for i in items])),
+    )
+    return Judged(report, failures)  # an unreachable reference: exit 3, and nothing compared
 
 
 # --- pin --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from envaudit.report import FailOn, ReportFormat
 
 if TYPE_CHECKING:
     from envaudit.findings import Report
+    from envaudit.probe.run import ProbeOptions
 
 
 class ScanFormat(StrEnum):
@@ -69,8 +70,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=ScanFormat.TEXT,
         help="report format on stdout (default: text)",
     )
+    scan.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run the behavioural probes in each target and keep their results in the snapshot",
+    )
+    _add_probe_options(scan)
     _add_target_options(scan)
     _add_fleet_options(scan)
+
+    probe = commands.add_parser(
+        "probe", help="run pandas behaviour probes (and your own function) in every target; report drift"
+    )
+    probe.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="the first is the reference unless --baseline"
+    )
+    probe.add_argument("--baseline", metavar="TARGET", help="the reference (one of the targets, or another)")
+    probe.add_argument(
+        "--fail-on",
+        type=FailOn,
+        choices=list(FailOn),
+        default=FailOn.WARNING,
+        help="exit 1 when a finding has at least this severity (default: warning)",
+    )
+    probe.add_argument("--list-cases", action="store_true", help="list the canonical cases and exit")
+    _add_probe_options(probe)
+    _add_report_options(probe)
+    _add_target_options(probe)
+    _add_fleet_options(probe)
 
     diff = commands.add_parser(
         "diff", help="compare two or more environments (live targets or saved snapshots)"
@@ -212,6 +239,49 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="write the report to FILE (atomically) instead of standard output",
+    )
+
+
+def _add_probe_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("probes (also [tool.envaudit.probe])")
+    group.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="FILE.py:NAME",
+        help="your preprocessing function, run in each target on --data (repeatable, paired with --data)",
+    )
+    group.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="sample data for --function: .csv, .parquet or .json",
+    )
+    group.add_argument(
+        "--no-canonical", action="store_true", help="skip the canonical suite: only your own probes"
+    )
+    group.add_argument(
+        "--case", action="append", default=[], metavar="ID", help="run only this canonical case (repeatable)"
+    )
+    group.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="REL",
+        help="relative tolerance when comparing your function's values (default: 1e-9)",
+    )
+
+
+def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeOptions:
+    return api.probe_options(
+        options,
+        functions=args.function,
+        data=args.data,
+        canonical=False if args.no_canonical else None,
+        cases=args.case,
+        tolerance=args.tolerance,
     )
 
 
@@ -365,8 +435,11 @@ def _error(exc: EnvauditError) -> None:
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     targets = _targets(args, default=["local"])
+    options = _scan_options(args)
+    if args.probe or args.function:
+        options = replace(options, probe=_probe_options(args, options))
     with _progress(len(targets)) as progress:
-        results = api.scan(targets, _scan_options(args, progress))
+        results = api.scan(targets, replace(options, progress=progress))
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
     failures = [r.error for r in results if r.error is not None]
     from envaudit import snapshot_io
@@ -448,6 +521,30 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     if judged.report.verdict is not None:
         _emit(judged.report, args)
     return _judged_exit(judged, judged.report.verdict is not None and not judged.report.verdict.passed)
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    if args.list_cases:
+        from envaudit.inprocess.probe_runner import CASES, SUITE_VERSION
+
+        print(f"canonical probe suite {SUITE_VERSION}: {len(CASES)} cases")
+        for c in CASES:
+            changes = "; ".join(f"{v}: {note}" for v, note in c.changes.items()) or "control: no known change"
+            print(f"  {c.id:32} [{c.area}] {c.title}\n  {'':32} {changes}")
+        return int(ExitCode.OK)
+    targets = _targets(args)
+    if len(targets) + (args.baseline is not None and args.baseline not in targets) < 2:
+        raise UsageError("probe needs at least two targets to compare (or one target and --baseline)")
+    options = _scan_options(args)
+    opts = _probe_options(args, options)
+    with _progress(len(targets)) as progress:
+        judged = api.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
+    _emit(judged.report, args)
+    from envaudit.findings import Severity
+
+    threshold = None if args.fail_on is FailOn.NEVER else Severity(args.fail_on.value)
+    failed = threshold is not None and any(f.severity.at_least(threshold) for f in judged.report.findings)
+    return _judged_exit(judged, failed)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -543,6 +640,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_pin(args)
             case "audit":
                 return _cmd_audit(args)
+            case "probe":
+                return _cmd_probe(args)
         parser.error(f"unknown command {args.command}")
     except EnvauditError as exc:
         _error(exc)

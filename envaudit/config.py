@@ -80,7 +80,7 @@ class ConfigReader:
 
 
 # Sections validated here, and sections other modules validate from Config.raw.
-KNOWN_SECTIONS = {"env", "gate", "audit"}
+KNOWN_SECTIONS = {"env", "gate", "audit", "probe"}
 
 
 def read_table(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:

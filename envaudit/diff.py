@@ -476,13 +476,18 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
     return out
 
 
-def diff_pair(ref: Labelled, other: Labelled) -> list[Finding]:
-    return [
+def diff_pair(ref: Labelled, other: Labelled, tolerance: float = 1e-9) -> list[Finding]:
+    findings = [
         *diff_interpreter(ref, other),
         *diff_distributions(ref, other),
         *diff_requirements(ref, other),
         *diff_environment(ref, other),
     ]
+    if ref.snapshot.probes is not None or other.snapshot.probes is not None:
+        from envaudit.probe.compare import diff_probes  # behaviour, when probes were run
+
+        findings.extend(diff_probes(ref, other, tolerance))
+    return findings
 
 
 # --- many environments ---------------------------------------------------------------------------
@@ -521,15 +526,17 @@ def matrix(items: Sequence[Labelled], reference: int = 0) -> tuple[MatrixRow, ..
     return tuple(rows)
 
 
-def diff(items: Sequence[Labelled], reference: int = 0) -> Report:
+def diff(items: Sequence[Labelled], reference: int = 0, *, tolerance: float = 1e-9) -> Report:
     """Every environment against the reference; with more than two, also the package matrix."""
     ref = items[reference]
     ordered = [ref, *(item for i, item in enumerate(items) if i != reference)]
     findings: list[Finding] = []
     checks: list[Check] = []
     for other in ordered[1:]:
-        findings.extend(diff_pair(ref, other))
-        checks.extend(Check(f"{c}: {ref.label} → {other.label}", c, (ref.label, other.label)) for c in CHECKS)
+        findings.extend(diff_pair(ref, other, tolerance))
+        probed = ref.snapshot.probes is not None and other.snapshot.probes is not None
+        for c in (*CHECKS, "probes") if probed else CHECKS:
+            checks.append(Check(f"{c}: {ref.label} → {other.label}", c, (ref.label, other.label)))
     return Report(
         command="diff",
         environments=tuple(environment_of(i) for i in ordered),

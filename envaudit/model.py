@@ -168,6 +168,76 @@ class Image:
     layers: tuple[str, ...] = ()  # layer digests, bottom first
 
 
+class ProbeStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"  # it raised: the exception is the result
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeWarning:
+    category: str  # e.g. FutureWarning
+    message: str  # first line, addresses and paths blanked
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeCase:
+    """One canonical case's outcome in one environment."""
+
+    id: str
+    status: ProbeStatus
+    fingerprint: str = ""  # of the whole canonical result; equal results, equal fingerprints
+    result: str = ""  # the canonical result as JSON (values capped), for reports to show side by side
+    warnings: tuple[ProbeWarning, ...] = ()
+    error_type: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCount:
+    column: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserProbe:
+    """The user's function run on the user's data in one environment."""
+
+    name: str  # FILE.py:FUNCTION
+    data: str  # the data file's name
+    data_sha256: str
+    status: ProbeStatus
+    rows_in: int | None = None
+    rows_out: int | None = None
+    nan_in: tuple[ColumnCount, ...] = ()
+    nan_out: tuple[ColumnCount, ...] = ()
+    missing_rows: str = ""  # JSON [[row label, [columns missing in the input]], ...]
+    dtypes: StrPairs = ()  # of the output, by column
+    columns: tuple[str, ...] = ()  # of the output, in order
+    fingerprint: str = ""
+    index: str = ""  # the output's index labels, JSON
+    values: str = ""  # the output's values, JSON [[column, [values]], ...]
+    truncated: bool = False  # values capped: only the fingerprint covers all of them
+    warnings: tuple[ProbeWarning, ...] = ()
+    error_type: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    """Behavioural probes run inside an environment (``scan --probe``, ``probe``)."""
+
+    suite_version: str
+    applicable: bool  # False: no pandas to probe (the reason says why); not an error
+    reason: str = ""
+    pandas: str | None = None
+    numpy: str | None = None
+    pyarrow: str | None = None
+    cases: tuple[ProbeCase, ...] = ()
+    user: tuple[UserProbe, ...] = ()
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     schema_version: int
@@ -179,3 +249,4 @@ class Snapshot:
     requirements: tuple[Requirement, ...] = ()
     issues: tuple[Issue, ...] = ()
     image: Image | None = None
+    probes: ProbeRun | None = None

@@ -50,6 +50,7 @@ class GatePolicy:
     fail_on_unpinned: bool = False
     fail_on_loose: bool = False
     audit: bool = False  # also audit the target for known vulnerabilities ([tool.envaudit.audit])
+    probe: bool = False  # also run the behavioural probes ([tool.envaudit.probe]) and compare them
     ignores: tuple[Ignore, ...] = field(default=())
 
 
@@ -63,6 +64,7 @@ GATE_KEYS = {
     "fail_on_loose",
     "ignore",
     "audit",
+    "probe",
 }
 IGNORE_KEYS = {"package", "rule", "id", "reason", "expires"}
 
@@ -110,6 +112,7 @@ def parse_gate(source: str, table: dict[str, Any]) -> GatePolicy:
         fail_on_unpinned=reader.boolean("fail_on_unpinned", False),
         fail_on_loose=reader.boolean("fail_on_loose", False),
         audit=reader.boolean("audit", False),
+        probe=reader.boolean("probe", False),
         ignores=ignores,
     )
 

@@ -205,6 +205,85 @@ _RULES = [
         "Unknown is not clean: the service did not answer for it (not found, timeout, bad response). "
         "--strict makes this an error.",
     ),
+    Rule(
+        "EA801",
+        "probe-silent-drift",
+        Severity.ERROR,
+        "A canonical probe gives a different result here, and neither environment warns",
+        "The worst kind of drift: the same code computes something else and nothing in the logs says so. "
+        "The finding names the pandas change behind it; pin pandas, or change the code to the form that "
+        "behaves the same in both.",
+    ),
+    Rule(
+        "EA802",
+        "probe-drift",
+        Severity.WARNING,
+        "A canonical probe gives a different result here, announced by a warning",
+        "A deprecation has come due (or was announced): the result differs, and one environment warned.",
+    ),
+    Rule(
+        "EA803",
+        "probe-exception",
+        Severity.ERROR,
+        "A canonical probe raises in one environment and not in the other",
+        "Code that ran in the reference fails here (or the reverse): an API was removed or made strict.",
+    ),
+    Rule(
+        "EA804",
+        "probe-warnings",
+        Severity.INFO,
+        "A canonical probe gives the same result but warns differently",
+        "Usually a deprecation: the result will change in a later pandas. Fix it now, while both agree.",
+    ),
+    Rule(
+        "EA806",
+        "probes-not-compared",
+        Severity.INFO,
+        "Behaviour could not be compared",
+        "One side was not probed (scan it with --probe), or has no pandas to probe.",
+    ),
+    Rule(
+        "EA810",
+        "user-probe-rows",
+        Severity.ERROR,
+        "Your function returns a different number of rows here",
+        "Rows dropped (or kept) differently: typically a fill that did not happen before a dropna.",
+    ),
+    Rule(
+        "EA811",
+        "user-probe-missing-values",
+        Severity.ERROR,
+        "Your function leaves a different number of missing values in a column",
+        "An imputation that fills in one environment and silently does not in the other.",
+    ),
+    Rule(
+        "EA812",
+        "user-probe-dtypes",
+        Severity.WARNING,
+        "Your function's output has different dtypes here",
+        "Downstream code (a model, a serializer) may treat the columns differently.",
+    ),
+    Rule(
+        "EA813",
+        "user-probe-values",
+        Severity.ERROR,
+        "Your function's output values differ beyond the tolerance",
+        "The first differing rows and columns are listed; raise --tolerance for float noise only.",
+    ),
+    Rule(
+        "EA814",
+        "user-probe-warnings",
+        Severity.INFO,
+        "Your function warns differently here",
+        "A deprecation in what your function calls: its result will change in a later version.",
+    ),
+    Rule(
+        "EA815",
+        "user-probe-failed",
+        Severity.ERROR,
+        "Your function failed in an environment (an exception or the time limit)",
+        "The other environments still report; the error names the exception and its message.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

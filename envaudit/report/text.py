@@ -103,7 +103,30 @@ def _finding(f: Finding, many: bool, width: int) -> list[Line]:
         (" " + wrapped[0], None),
     ]
     rest: list[Line] = [[(INDENT + more, None)] for more in wrapped[1:]]
-    return [first, *rest]
+    return [first, *rest, *_side_by_side(f, width)]
+
+
+def _side_by_side(f: Finding, width: int) -> list[Line]:
+    """Under a probe finding: what each environment gave, why it changed, and what warned."""
+    envs = f.environments
+    rows = [
+        (envs[0] if envs else "reference", f.detail("reference_result")),
+        (envs[-1] if envs else "here", f.detail("result")),
+        ("why", f.detail("why")),
+        ("warned", f.detail("warnings")),
+    ]
+    lines: list[Line] = []
+    room = max(20, width - len(INDENT))
+    for label, value in rows:
+        if not value:
+            continue
+        text = f"{label}: {value}"
+        shown = text if len(text) <= room * 3 else text[: room * 3 - 1] + "…"
+        for i, part in enumerate(
+            textwrap.wrap(shown, width=room, subsequent_indent="  ", break_on_hyphens=False)
+        ):
+            lines.append([(INDENT + part, "dim" if label in ("why", "warned") or i else None)])
+    return lines
 
 
 def _wrap_line(line: Line, width: int, indent: str) -> list[Line]:

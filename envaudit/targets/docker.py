@@ -270,19 +270,26 @@ def start_scanner(
     """Run the scanner in a container of the image; returns the run and the image's record."""
     import json
 
-    client = connect(spec.spelling)
-    attrs = inspect(client, spec)
     options: dict[str, Any] = {
         "look_for": {path: interpreters.others_message(path) for path in interpreters.COMMON},
     }
     if project:
         options["project"] = project
+    return start_script(spec, script, [json.dumps(options)], python=python, timeout=timeout)
+
+
+def start_script(
+    spec: TargetSpec, script: str, args: Sequence[str], *, python: str | None, timeout: float
+) -> tuple[EngineRun, dict[str, Any]]:
+    """Run an in-target script (on stdin) in a throw-away container of the image."""
+    client = connect(spec.spelling)
+    attrs = inspect(client, spec)
     run = EngineRun(
         client,
         attrs,
         interpreter_candidates(attrs, python),
         script,
-        [json.dumps(options)],
+        args,
         target=spec.spelling,
         timeout=timeout,
     )

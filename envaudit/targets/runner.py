@@ -3,7 +3,9 @@ now and collected later, with a timeout counted from the start."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -46,12 +48,31 @@ class ScriptRun:
             raise TargetError(
                 target, f"{cannot_start}: {exc.strerror} (is it a Python interpreter?)"
             ) from None
+        # The script is fed now, from a thread, so the target compiles and runs it while envaudit
+        # goes on with other work (another target, the scanner beside the probes).
+        self._feeder = threading.Thread(target=self._feed, daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(self._script)
+        except OSError:
+            pass  # it exited without reading it all: its exit status and stderr say why
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+            self._proc.stdin = None  # fed: communicate() must leave it alone
 
     def result(self) -> str:
         """The script's stdout; a failure, a non-zero exit or the timeout raise TargetError."""
         remaining = max(0.0, self.timeout - (time.monotonic() - self.started))
         try:
-            stdout, stderr = self._proc.communicate(self._script, timeout=remaining)
+            self._feeder.join(remaining)
+            stdout, stderr = self._proc.communicate(
+                timeout=max(0.0, self.timeout - (time.monotonic() - self.started))
+            )
         except subprocess.TimeoutExpired:
             self.kill()
             raise TargetError(
@@ -67,4 +88,5 @@ class ScriptRun:
     def kill(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
+        self._feeder.join()
         self._proc.communicate()

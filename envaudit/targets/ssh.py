@@ -137,10 +137,24 @@ def start_scanner(
     spec: TargetSpec, script: str, options: SSHOptions, *, timeout: float, environ: Mapping[str, str]
 ) -> ScriptRun:
     """Run the scanner on the remote host; it records the remote's own environment, redacted later."""
+    return start_script(
+        spec, script, [json.dumps({"environ": True})], options, timeout=timeout, environ=environ
+    )
+
+
+def start_script(
+    spec: TargetSpec,
+    script: str,
+    args: Sequence[str],
+    options: SSHOptions,
+    *,
+    timeout: float,
+    environ: Mapping[str, str],
+) -> ScriptRun:
+    """Run an in-target script (on stdin) with the remote interpreter; nothing is written there."""
     address = parse_address(spec)
-    command = remote_command(address, [json.dumps({"environ": True})])
     return ScriptRun(
-        ssh_argv(address, options, command),
+        ssh_argv(address, options, remote_command(address, args)),
         script,
         target=spec.spelling,
         timeout=timeout,

@@ -136,3 +136,40 @@ VULNERABLE_VENV = Recipe(name="vulnerable", packages=VULNERABLE)
 
 def vulnerable() -> Venv:
     return build(VULNERABLE_VENV)
+
+
+# One venv per pandas line the probes know about, every version pinned (numpy too: results depend on
+# it). --no-deps keeps exactly these; each line's own dependencies are listed.
+PANDAS_LINES: dict[str, tuple[str, ...]] = {
+    "1.5": ("pandas==1.5.3", "numpy==1.26.4", "python-dateutil==2.9.0.post0", "pytz==2024.2", "six==1.16.0"),
+    "2.0": (
+        "pandas==2.0.3",
+        "numpy==1.26.4",
+        "python-dateutil==2.9.0.post0",
+        "pytz==2024.2",
+        "six==1.16.0",
+        "tzdata==2024.2",
+    ),
+    "2.1": (
+        "pandas==2.1.4",
+        "numpy==1.26.4",
+        "python-dateutil==2.9.0.post0",
+        "pytz==2024.2",
+        "six==1.16.0",
+        "tzdata==2024.2",
+    ),
+    "2.2": (
+        "pandas==2.2.3",
+        "numpy==2.1.3",
+        "python-dateutil==2.9.0.post0",
+        "pytz==2024.2",
+        "six==1.16.0",
+        "tzdata==2024.2",
+    ),
+    "3.0": ("pandas==3.0.6", "numpy==2.3.5", "python-dateutil==2.9.0.post0", "six==1.16.0", "tzdata==2025.2"),
+    "3.1": ("pandas==3.1.1", "numpy==2.4.6", "python-dateutil==2.9.0.post0", "six==1.16.0", "tzdata==2025.2"),
+}
+
+
+def pandas_venv(line: str) -> Venv:
+    return build(Recipe(name=f"pandas-{line}", packages=("--no-deps", *PANDAS_LINES[line])))

@@ -1,0 +1,172 @@
+"""Run the probe runner inside a target, the way the scanner runs, and read back a ProbeRun."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from envaudit.errors import TargetError
+from envaudit.model import ColumnCount, ProbeCase, ProbeRun, ProbeStatus, ProbeWarning, UserProbe
+from envaudit.probe.user import UserProbeSpec, payload
+from envaudit.targets import TargetKind, TargetSpec
+
+RUNNER = Path(__file__).resolve().parents[1] / "inprocess" / "probe_runner.py"
+MARKER = "\n@@envaudit-probe-output@@\n"
+_PAYLOAD_LINE = "PAYLOAD: dict[str, Any] = {}  # replaced by envaudit with the user probes' code and data"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    canonical: bool = True  # the canonical suite; False: only the user's probes
+    user: tuple[UserProbeSpec, ...] = ()
+    cases: tuple[str, ...] = ()  # only these canonical cases (default: all)
+    tolerance: float = 1e-9  # relative, for comparing the values of user probes
+
+
+class Run(Protocol):
+    requested: str
+
+    def result(self) -> str: ...
+
+    def kill(self) -> None: ...
+
+
+@functools.cache
+def _runner_text() -> str:
+    return RUNNER.read_text(encoding="utf-8")
+
+
+def runner_script(options: ProbeOptions) -> str:
+    """The runner, with the user probes' source and data embedded (stdin carries only the script)."""
+    text = _runner_text()
+    if not options.user:
+        return text
+    data = {"user": [payload(spec) for spec in options.user]}
+    return text.replace(_PAYLOAD_LINE, f"PAYLOAD: dict[str, Any] = json.loads({json.dumps(data)!r})")
+
+
+def start(
+    spec: TargetSpec,
+    script: str,
+    options: ProbeOptions,
+    *,
+    python: str | None,
+    ssh: Any,
+    timeout: float,
+    environ: Mapping[str, str],
+) -> Run:
+    """Start the runner in a live target; the caller collects it with ``finish``."""
+    args = [json.dumps({"canonical": options.canonical, "cases": list(options.cases)})]
+    match spec.kind:
+        case TargetKind.LOCAL | TargetKind.PYTHON:
+            from envaudit.targets.local import resolve_interpreter, start_scanner
+
+            interpreter = resolve_interpreter(spec, environ)
+            return start_scanner(
+                interpreter, script, args, target=spec.spelling, timeout=timeout, environ=environ
+            )
+        case TargetKind.SSH:
+            from envaudit.targets import ssh as ssh_target
+
+            return ssh_target.start_script(
+                spec, script, args, ssh or ssh_target.SSHOptions(), timeout=timeout, environ=environ
+            )
+        case TargetKind.DOCKER:
+            from envaudit.targets import docker as engine
+
+            run, _ = engine.start_script(spec, script, args, python=python, timeout=timeout)
+            return run
+        case TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
+            raise TargetError(
+                spec.spelling,
+                "an image read statically runs no code, so it cannot be probed",
+                tip="probe the image through the engine: docker:IMAGE",
+            )
+        case TargetKind.SNAPSHOT:
+            raise AssertionError("saved snapshots carry their probes; nothing to start")
+
+
+def finish(run: Run, target: str, options: ProbeOptions) -> ProbeRun:
+    stdout = run.result()
+    _, found, text = stdout.rpartition(MARKER)
+    if not found:
+        snippet = stdout.strip()[:120] or "nothing"
+        raise TargetError(target, f"the probe runner printed no result; the target said: {snippet!r}")
+    try:
+        raw = json.loads(text)
+        return _probe_run(raw, options)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TargetError(target, f"the probe runner's output was not understood ({exc!r})") from None
+
+
+def _warnings(items: Sequence[Mapping[str, Any]]) -> tuple[ProbeWarning, ...]:
+    return tuple(ProbeWarning(str(w["category"]), str(w["message"])) for w in items)
+
+
+def _counts(items: Sequence[Sequence[Any]] | None) -> tuple[ColumnCount, ...]:
+    return tuple(ColumnCount(str(c), int(n)) for c, n in items or ())
+
+
+def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
+    if raw.get("probe_protocol") != 1:
+        raise ValueError("protocol mismatch")
+    digests = {spec.name: payload_digest(spec) for spec in options.user}
+    return ProbeRun(
+        suite_version=str(raw["suite_version"]),
+        applicable=bool(raw["applicable"]),
+        reason=str(raw.get("reason") or ""),
+        pandas=raw.get("pandas"),
+        numpy=raw.get("numpy"),
+        pyarrow=raw.get("pyarrow"),
+        cases=tuple(
+            ProbeCase(
+                id=str(c["id"]),
+                status=ProbeStatus(c["status"]),
+                fingerprint=str(c.get("fingerprint") or ""),
+                result=str(c.get("result") or ""),
+                warnings=_warnings(c.get("warnings") or ()),
+                error_type=str(c.get("error_type") or ""),
+                error=str(c.get("error") or ""),
+            )
+            for c in raw.get("cases") or ()
+        ),
+        user=tuple(
+            UserProbe(
+                name=str(u["name"]),
+                data=str(u["data"]),
+                data_sha256=digests.get(str(u["name"]), ""),
+                status=ProbeStatus(u["status"]),
+                rows_in=u.get("rows_in"),
+                rows_out=u.get("rows_out"),
+                nan_in=_counts(u.get("nan_in")),
+                nan_out=_counts(u.get("nan_out")),
+                missing_rows=str(u.get("missing_rows") or ""),
+                dtypes=tuple(sorted((str(c), str(t)) for c, t in u.get("dtypes") or ())),
+                columns=tuple(str(c) for c, _ in u.get("dtypes") or ()),
+                fingerprint=str(u.get("fingerprint") or ""),
+                index=str(u.get("index") or ""),
+                values=str(u.get("values") or ""),
+                truncated=bool(u.get("truncated")),
+                warnings=_warnings(u.get("warnings") or ()),
+                error_type=str(u.get("error_type") or ""),
+                error=str(u.get("error") or ""),
+            )
+            for u in raw.get("user") or ()
+        ),
+        seconds=float(raw.get("seconds") or 0.0),
+    )
+
+
+@functools.cache
+def _digest_of(path: Path, mtime: float) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def payload_digest(spec: UserProbeSpec) -> str:
+    return _digest_of(spec.data, spec.data.stat().st_mtime)
