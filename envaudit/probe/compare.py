@@ -271,6 +271,10 @@ def value_differences(a: UserProbe, b: UserProbe, tolerance: float, limit: int =
 def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> list[Finding]:
     out: list[Finding] = []
     theirs = {u.name: u for u in b.user}
+    mine = {u.name for u in a.user}
+    for name in sorted(mine ^ set(theirs)):  # e.g. a snapshot saved before the probe existed
+        absent = envs[0] if name not in mine else envs[1]
+        out.append(finding("EA806", CHECK, name, f"{name} was not run in {absent}: nothing to compare", envs))
     for ours in a.user:
         other = theirs.get(ours.name)
         if other is None:
