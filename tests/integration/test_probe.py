@@ -47,7 +47,7 @@ def expected_drift(low: str, high: str) -> set[str]:
     return {
         c.id
         for c in CASES
-        if any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in c.changes)  # type: ignore[operator]
+        if any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in c.changes)
     }
 
 
