@@ -44,11 +44,7 @@ def probe_json(envaudit: Runner, *args: str, cwd: Path | None = None) -> tuple[i
 def expected_drift(low: str, high: str) -> set[str]:
     """The cases whose notes name a change in (low, high]: exactly these must drift."""
     lo, hi = LINE_OF[low], LINE_OF[high]
-    return {
-        c.id
-        for c in CASES
-        if any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in c.changes)
-    }
+    return {c.id for c in CASES if any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in c.changes)}
 
 
 def test_identical_environments_give_no_drift(envaudit: Runner) -> None:
