@@ -444,7 +444,8 @@ def diff(spellings: Sequence[str], options: ScanOptions, *, baseline: str | None
         raise failures[0].error if failures and failures[0].error else UsageError("nothing to compare")
     ref_label = labels[reference]
     ref_index = next(i for i, item in enumerate(items) if item.label == ref_label)
-    report = replace(differ.diff(items, ref_index), anchor=_anchor(options))
+    tolerance = options.probe.tolerance if options.probe is not None else 1e-9
+    report = replace(differ.diff(items, ref_index, tolerance=tolerance), anchor=_anchor(options))
     return Judged(report, failures)
 
 

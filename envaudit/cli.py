@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=FailOn.INFO,
         help="exit 1 when a finding has at least this severity (default: info, i.e. any drift)",
     )
+    diff.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run the behavioural probes in live targets and compare behaviour (saved snapshots "
+        "compare the probes they were saved with)",
+    )
+    _add_probe_options(diff)
     _add_report_options(diff)
     _add_target_options(diff)
     _add_fleet_options(diff)
@@ -500,8 +507,11 @@ def _judged_exit(judged: api.Judged, failed: bool) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     targets = _targets(args)
+    options = _scan_options(args)
+    if args.probe or args.function:
+        options = replace(options, probe=_probe_options(args, options))
     with _progress(len(targets) + (args.baseline is not None)) as progress:
-        judged = api.diff(targets, _scan_options(args, progress), baseline=args.baseline)
+        judged = api.diff(targets, replace(options, progress=progress), baseline=args.baseline)
     _emit(judged.report, args)
     from envaudit.findings import Severity
 

@@ -52,6 +52,7 @@ def render(snapshot: Snapshot, console: Console, label: str | None = None) -> No
     console.print(grid)
 
     _requirements(snapshot, console)
+    _probes(snapshot, console)
     _environment(snapshot, console)
     if snapshot.shadowed:
         console.print(Text("shadowed copies (hidden behind an earlier sys.path entry)", style="bold"))
@@ -63,6 +64,37 @@ def render(snapshot: Snapshot, console: Console, label: str | None = None) -> No
             where = f" {issue.path}:" if issue.path else ""
             console.print(f"  [{issue.code}]{where} {issue.message}", markup=False)
     console.print(Text(summary(snapshot), style="bold"), soft_wrap=True)  # one line, for grep
+
+
+def _probes(snapshot: Snapshot, console: Console) -> None:
+    run = snapshot.probes
+    if run is None:
+        return
+    if not run.applicable:
+        console.print(Text(f"probes: not applicable ({run.reason})", style="bold"))
+        return
+    stack = f"pandas {run.pandas}, numpy {run.numpy}" + (f", pyarrow {run.pyarrow}" if run.pyarrow else "")
+    statuses = Counter(c.status.value for c in run.cases)
+    warned = sum(bool(c.warnings) for c in run.cases)
+    console.print(
+        Text(
+            f"probes ({stack}; suite {run.suite_version}, {run.seconds:.2f}s): {len(run.cases)} cases, "
+            + ", ".join(f"{n} {k}" for k, n in sorted(statuses.items()))
+            + f", {warned} warned",
+            style="bold",
+        )
+    )
+    for u in run.user:
+        if u.status.value != "ok":
+            console.print(f"  {u.name}({u.data}): {u.status.value}: {u.error_type}: {u.error}", markup=False)
+            continue
+        gaps = ", ".join(f"{c.column} {c.count}" for c in u.nan_in if c.count)
+        after = ", ".join(f"{c.column} {c.count}" for c in u.nan_out if c.count)
+        console.print(
+            f"  {u.name}({u.data}): {u.rows_in} rows in, {u.rows_out} out; missing before: {gaps or 'none'}; "
+            f"after: {after or 'none'}",
+            markup=False,
+        )
 
 
 def _requirements(snapshot: Snapshot, console: Console) -> None:
@@ -146,6 +178,8 @@ def summary(snapshot: Snapshot) -> str:
         parts.append(f"{len(reqs)} requirements ({loose} loose, {bad} unsatisfied)")
     parts.append(f"{sum(v.redacted for v in snapshot.environment)} secrets redacted")
     parts.append(f"{len(snapshot.issues)} issues")
+    if snapshot.probes is not None and snapshot.probes.applicable:
+        parts.append(f"{len(snapshot.probes.cases)} probe cases, {len(snapshot.probes.user)} user probes")
     return "summary: " + ", ".join(parts)
 
 
