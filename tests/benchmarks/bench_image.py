@@ -66,6 +66,17 @@ def benchmarks() -> list[Benchmark]:
         ),
         Benchmark(
             issue=4,
+            name="importing docker-py alone against the engine baseline",
+            candidate=[sys.executable, "-c", "import docker"],
+            baseline=["docker", "run", "--rm", image.tag, "python3", "-c", "pass"],
+            bar=None,
+            description="python -c 'import docker' (the client the engine scan must load)",
+            baseline_description="docker run --rm IMAGE python3 -c pass",
+            rounds=11,
+            cwd=cwd,
+        ),
+        Benchmark(
+            issue=4,
             name="engine scan against docker run plus importing docker-py",
             candidate=[ENVAUDIT, "scan", image.target, *common],
             baseline=["sh", "-c", f"{import_docker} && docker run --rm {image.tag} python3 -c pass"],
