@@ -50,6 +50,7 @@ class ScanOptions:
     python: str | None = None  # images: the interpreter to scan (default: the image's own, see interpreters)
     static: bool = False  # docker:IMAGE: read the image's files through the engine instead of running it
     probe: ProbeOptions | None = None  # also run the behavioural probes in each live target
+    project_in_image: bool = False  # set by scan(): only image targets, so --project is a folder in them
 
 
 def read_targets_file(path: Path) -> list[str]:
@@ -265,8 +266,11 @@ IMAGE_KINDS = (TargetKind.DOCKER, TargetKind.DOCKER_ARCHIVE, TargetKind.OCI, Tar
 
 
 def image_project(options: ScanOptions) -> str | None:
-    """``--project`` for an image target names a folder inside the image."""
-    return options.project.as_posix() if options.project is not None else None
+    """``--project`` names a folder inside the images when every target is an image; with other
+    targets beside them it is a folder here, read once for all (``prepare``)."""
+    if options.project is None or not options.project_in_image:
+        return None
+    return options.project.as_posix()
 
 
 def _image_snapshot(
@@ -323,6 +327,8 @@ def scan(
         # Saved snapshots need no key, config or requirements unless asked to be re-checked (--project).
         live = any(spec.kind is not TargetKind.SNAPSHOT for spec in specs)
         images_only = all(spec.kind in IMAGE_KINDS for spec in specs)
+        if images_only and options.project is not None:
+            options = replace(options, project_in_image=True)
         context = prepare(options, images_only=images_only) if live or options.project is not None else None
 
         def one(index: int) -> TargetResult:
@@ -354,15 +360,20 @@ def scan(
                 pool.shutdown(wait=False, cancel_futures=True)
                 _abandon(specs)
                 raise
+    except BaseException:  # an error or Ctrl-C in this thread: leave no child and no container behind
+        _abandon(specs)
+        raise
     finally:
-        for started in early.values():  # abandoned by an error or Ctrl-C: leave no child behind
+        for started in early.values():  # launched but never collected (an error): reaped here
             if not isinstance(started, EnvauditError):
                 started.kill()
-        _abandon(specs)
 
 
 def _abandon(specs: Sequence[TargetSpec]) -> None:
-    """Remove the containers of targets still running (after an error or Ctrl-C): none left behind."""
+    """Stop what still runs for the targets (after an error or Ctrl-C): no child, no container left."""
+    from envaudit.targets import runner
+
+    runner.abandon_all()
     if any(spec.kind is TargetKind.DOCKER for spec in specs):
         from envaudit.targets import docker as engine
 

@@ -110,17 +110,22 @@ def _checked(
 
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
     """The scanner's JSON, after its marker: a remote shell may print a banner before it."""
-    _, found, payload = stdout.rpartition(MARKER)
+    return parse_marked(stdout, target, marker=MARKER, what="scanner", protocol_key="scanner_protocol")
+
+
+def parse_marked(stdout: str, target: str, *, marker: str, what: str, protocol_key: str) -> dict[str, Any]:
+    """The JSON an in-target script printed after ``marker``, protocol version 1; TargetError if not."""
+    _, found, payload = stdout.rpartition(marker)
     if not found:
         snippet = stdout.strip()[:120] or "nothing"
-        raise TargetError(target, f"the scanner printed no result; the target said: {snippet!r}")
+        raise TargetError(target, f"the {what} printed no result; the target said: {snippet!r}")
     try:
         raw = json.loads(payload)
     except json.JSONDecodeError:
         snippet = stdout.strip()[:120] or "nothing"
-        raise TargetError(target, f"the scanner printed something other than JSON: {snippet!r}") from None
-    if not isinstance(raw, dict) or raw.get("scanner_protocol") != 1:
-        raise TargetError(target, "the scanner's output was not understood (protocol mismatch)")
+        raise TargetError(target, f"the {what} printed something other than JSON: {snippet!r}") from None
+    if not isinstance(raw, dict) or raw.get(protocol_key) != 1:
+        raise TargetError(target, f"the {what}'s output was not understood (protocol mismatch)")
     return raw
 
 

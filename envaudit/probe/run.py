@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from envaudit.errors import TargetError
+from envaudit.inprocess.probe_runner import MARKER
 from envaudit.model import ColumnCount, ProbeCase, ProbeRun, ProbeStatus, ProbeWarning, UserProbe
 from envaudit.probe.user import UserProbeSpec, payload
 from envaudit.targets import TargetKind, TargetSpec
 
 RUNNER = Path(__file__).resolve().parents[1] / "inprocess" / "probe_runner.py"
-MARKER = "\n@@envaudit-probe-output@@\n"
 _PAYLOAD_LINE = "PAYLOAD: dict[str, Any] = {}  # replaced by envaudit with the user probes' code and data"
 
 
@@ -46,6 +46,8 @@ def runner_script(options: ProbeOptions) -> str:
     if not options.user:
         return text
     data = {"user": [payload(spec) for spec in options.user]}
+    if _PAYLOAD_LINE not in text:  # the runner was edited: user probes would silently not travel
+        raise AssertionError(f"{RUNNER} no longer has the line {_PAYLOAD_LINE!r}")
     return text.replace(_PAYLOAD_LINE, f"PAYLOAD: dict[str, Any] = json.loads({json.dumps(data)!r})")
 
 
@@ -91,13 +93,12 @@ def start(
 
 
 def finish(run: Run, target: str, options: ProbeOptions) -> ProbeRun:
-    stdout = run.result()
-    _, found, text = stdout.rpartition(MARKER)
-    if not found:
-        snippet = stdout.strip()[:120] or "nothing"
-        raise TargetError(target, f"the probe runner printed no result; the target said: {snippet!r}")
+    from envaudit.scan import parse_marked
+
+    raw = parse_marked(
+        run.result(), target, marker=MARKER, what="probe runner", protocol_key="probe_protocol"
+    )
     try:
-        raw = json.loads(text)
         return _probe_run(raw, options)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TargetError(target, f"the probe runner's output was not understood ({exc!r})") from None
@@ -112,8 +113,6 @@ def _counts(items: Sequence[Sequence[Any]] | None) -> tuple[ColumnCount, ...]:
 
 
 def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
-    if raw.get("probe_protocol") != 1:
-        raise ValueError("protocol mismatch")
     digests = {spec.name: payload_digest(spec) for spec in options.user}
     return ProbeRun(
         suite_version=str(raw["suite_version"]),

@@ -251,7 +251,8 @@ class EngineRun:
 
 
 def abandon_all() -> None:
-    """Remove every container still running (Ctrl-C, SIGTERM, an error elsewhere)."""
+    """Remove every container still running (Ctrl-C, SIGTERM, an error elsewhere). The run is over:
+    no new container may start in this process afterwards."""
     with _live_lock:
         _stopping.set()
         runs = list(_live)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from envaudit.model import Image
 
 MAX_FILE = 256 * 1024  # the most read of any one file: metadata headers come first and are small
+MAX_KEPT = 256 * 1024 * 1024  # all kept file contents of one image: more is hostile, not metadata
 MAX_JSON = 8 * 1024 * 1024  # manifests and configs
 # Files of a project folder in the image (--project /app) that may declare requirements or be included.
 PROJECT_SUFFIXES = (".txt", ".in", ".toml")
@@ -132,6 +133,10 @@ class Blobs:
                         # A broken layer in a forward-only stream leaves us inside its data: the rest of
                         # the outer archive can only be found by skipping exactly past it.
                     walker.done_nested(member)
+                    if sum(d.kept for d in blobs._layers.values()) > MAX_KEPT:
+                        raise tarwalk.TarError(
+                            f"more than {MAX_KEPT >> 20} MiB of metadata files in all (hostile?)"
+                        )
         except tarwalk.TarError as exc:
             raise InputError(where, f"{exc}: expected `docker save` output or an OCI archive") from None
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -321,6 +326,7 @@ class LayerDelta:
     opaque: list[str] = field(default_factory=list)
     issues: list[dict[str, str]] = field(default_factory=list)
     has_project: bool = False  # the --project folder is in this layer
+    kept: int = 0  # bytes of file contents kept
 
 
 def _wanted(path: str, keep: Keep) -> bool:
@@ -445,7 +451,11 @@ def _walk_layer(source: tarwalk.Source, keep: Keep) -> LayerDelta:
                     delta.hardlinks[path] = _clean(member.linkname) or ""
             elif member.is_file:
                 if _wanted(path, keep):
-                    delta.added[path] = Entry("", data=walker.data(member, MAX_FILE))
+                    data = walker.data(member, MAX_FILE)
+                    delta.kept += len(data)
+                    if delta.kept > MAX_KEPT:
+                        raise tarwalk.TarError(f"more than {MAX_KEPT >> 20} MiB of metadata files (hostile?)")
+                    delta.added[path] = Entry("", data=data)
                 elif _noted(path):
                     delta.added[path] = Entry("")
             # devices, fifos, folders and every other file: not our business

@@ -11,6 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from envaudit.errors import TargetError
 
+_live: set[ScriptRun] = set()  # children running now, killed by abandon_all on Ctrl-C
+_live_lock = threading.Lock()
+
 
 class ScriptRun:
     """Starting early lets the target start up while envaudit does its own imports and reads the
@@ -48,6 +51,8 @@ class ScriptRun:
             raise TargetError(
                 target, f"{cannot_start}: {exc.strerror} (is it a Python interpreter?)"
             ) from None
+        with _live_lock:
+            _live.add(self)
         # The script is fed now, from a thread, so the target compiles and runs it while envaudit
         # goes on with other work (another target, the scanner beside the probes).
         self._feeder = threading.Thread(target=self._feed, daemon=True)
@@ -81,6 +86,9 @@ class ScriptRun:
         except BaseException:
             self.kill()
             raise
+        finally:
+            with _live_lock:
+                _live.discard(self)
         if self._proc.returncode != 0:
             raise TargetError(self.target, self._explain(self._proc.returncode, stderr))
         return stdout.decode("utf-8", errors="replace")
@@ -90,3 +98,14 @@ class ScriptRun:
             self._proc.kill()
         self._feeder.join()
         self._proc.communicate()
+        with _live_lock:
+            _live.discard(self)
+
+
+def abandon_all() -> None:
+    """Kill every child still running (Ctrl-C, SIGTERM): the threads waiting on them return at once."""
+    with _live_lock:
+        runs = list(_live)
+    for run in runs:
+        if run._proc.poll() is None:
+            run._proc.kill()

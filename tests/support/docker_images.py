@@ -107,20 +107,25 @@ def _ensure(client: docker.DockerClient, name: str, key: str, build: object) -> 
     """The image NAME:KEY in the engine: already there, loaded from the cache, or built and saved."""
     tag = f"{PREFIX}/{name}:{key}"
     archive = cache_root() / "images" / f"{name}-{key}.tar"
+    saved_id = archive.with_suffix(".id")  # the image ID the archive holds
     with _lock(name):
         if not _present(client, tag):
-            if archive.is_file():
+            if archive.is_file() and saved_id.is_file():
                 with archive.open("rb") as fh:
                     client.images.load(fh.read())
             else:
                 assert callable(build)
                 build(tag)
-        if not archive.is_file():
+        image_id = str(client.images.get(tag).id)
+        # The engine may hold a build of the same recipe that is not the one saved (debootstrap is not
+        # byte-reproducible): the archive must be of the very image the engine runs.
+        if not archive.is_file() or not saved_id.is_file() or saved_id.read_text().strip() != image_id:
             partial = archive.with_suffix(".tar.partial")
             with partial.open("wb") as fh:
                 for chunk in client.images.get(tag).save(named=True):
                     fh.write(chunk)
             partial.replace(archive)
+            saved_id.write_text(image_id + "\n")
     return FixtureImage(name, tag, archive)
 
 
