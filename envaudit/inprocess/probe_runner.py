@@ -292,6 +292,7 @@ def groupby_categorical_observed() -> Any:
     "groupby().apply() over a frame including the grouping column",
     {
         "2.2": "apply operating on the grouping columns is deprecated (DeprecationWarning)",
+        "2.3": "the deprecation is louder: a FutureWarning",
         "3.0": "the grouping columns are excluded from what apply sees",
     },
 )

@@ -32,7 +32,7 @@ def _minor(version: str | None) -> tuple[int, int] | None:
         return None
 
 
-def explanation(case_id: str, ref: ProbeRun, other: ProbeRun) -> str:
+def explanation(case_id: str, ref: ProbeRun, other: ProbeRun, what: str = "the result differs") -> str:
     """``pandas 2.2.3 → 3.0.6: <what changed>``, from the case's notes on the versions crossed."""
     versions = (
         f"pandas {ref.pandas} → {other.pandas}" if ref.pandas != other.pandas else f"pandas {ref.pandas}"
@@ -51,7 +51,7 @@ def explanation(case_id: str, ref: ProbeRun, other: ProbeRun) -> str:
             if b is not None and low < b <= high:
                 notes.append(f"{boundary}: {note}")
     if not notes:
-        return f"{versions}: the result differs (no known pandas change explains it: see numpy, the platform)"
+        return f"{versions}: {what} (no known pandas change explains it: see numpy, the platform)"
     return f"{versions}: " + "; ".join(notes)
 
 
@@ -172,7 +172,7 @@ def _canonical(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]
         }
         case = _CASES.get(ours.id)
         title = case.title if case else ours.id
-        why = explanation(ours.id, a, b)
+        why = explanation(ours.id, a, b, "the result differs" if not same_result else "the warnings differ")
         details = {
             "case": ours.id,
             "reference_result": outcome(ours),
@@ -270,13 +270,16 @@ def value_differences(a: UserProbe, b: UserProbe, tolerance: float, limit: int =
 
 def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> list[Finding]:
     out: list[Finding] = []
-    theirs = {u.name: u for u in b.user}
-    mine = {u.name for u in a.user}
-    for name in sorted(mine ^ set(theirs)):  # e.g. a snapshot saved before the probe existed
-        absent = envs[0] if name not in mine else envs[1]
-        out.append(finding("EA806", CHECK, name, f"{name} was not run in {absent}: nothing to compare", envs))
+    theirs = {(u.name, u.data): u for u in b.user}  # the same function may run on several data files
+    mine = {(u.name, u.data) for u in a.user}
+    for name, data in sorted(mine ^ set(theirs)):  # e.g. a snapshot saved before the probe existed
+        absent = envs[0] if (name, data) not in mine else envs[1]
+        subject = f"{name}({data})"
+        out.append(
+            finding("EA806", CHECK, subject, f"{subject} was not run in {absent}: nothing to compare", envs)
+        )
     for ours in a.user:
-        other = theirs.get(ours.name)
+        other = theirs.get((ours.name, ours.data))
         if other is None:
             continue
         subject = f"{ours.name}({ours.data})"

@@ -113,7 +113,7 @@ def _counts(items: Sequence[Sequence[Any]] | None) -> tuple[ColumnCount, ...]:
 
 
 def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
-    digests = {spec.name: payload_digest(spec) for spec in options.user}
+    digests = {(spec.name, spec.data.name): payload_digest(spec) for spec in options.user}
     return ProbeRun(
         suite_version=str(raw["suite_version"]),
         applicable=bool(raw["applicable"]),
@@ -137,7 +137,7 @@ def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
             UserProbe(
                 name=str(u["name"]),
                 data=str(u["data"]),
-                data_sha256=digests.get(str(u["name"]), ""),
+                data_sha256=digests.get((str(u["name"]), str(u["data"])), ""),
                 status=ProbeStatus(u["status"]),
                 rows_in=u.get("rows_in"),
                 rows_out=u.get("rows_out"),

@@ -330,3 +330,36 @@ def test_docker_image_is_probed(envaudit: Runner, images: dict[str, Any], projec
     code, report, err = probe_json(envaudit, f"image={images['app'].target}", f"venv={target('2.2')}")
     assert code == 0, err
     assert report["findings"] == []
+
+
+def test_json_data_travels_and_parquet_without_pyarrow_is_reported(envaudit: Runner, project: Path) -> None:
+    import csv
+
+    with (project / "customers.csv").open() as fh:
+        rows = [{k: (None if v == "" else v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    for row in rows:
+        for column in ("age", "income", "churned"):
+            row[column] = None if row[column] is None else int(row[column])  # type: ignore[arg-type]
+    (project / "customers.json").write_text(json.dumps(rows))
+    (project / "customers.parquet").write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    code, report, err = probe_json(
+        envaudit,
+        f"old={target('1.5')}",
+        f"new={target('3.0')}",
+        "--no-canonical",
+        "--function",
+        "preprocess.py:clean",
+        "--data",
+        "customers.json",
+        "--function",
+        "preprocess.py:clean",
+        "--data",
+        "customers.parquet",
+        cwd=project,
+    )
+    assert code == 1, err
+    lost = next(f for f in report["findings"] if f["rule"] == "EA810")
+    assert lost["subject"] == "preprocess.py:clean(customers.json)" and "3 rows dropped" in lost["message"]
+    failed = [f for f in report["findings"] if f["rule"] == "EA815"]
+    assert {f["details"]["environment"] for f in failed} == {"old", "new"}  # neither has pyarrow
+    assert all("reading customers.parquet" in f["message"] for f in failed)

@@ -1,4 +1,4 @@
-"""Every canonical case's notes, checked against real pandas 1.5, 2.0, 2.1, 2.2, 3.0 and 3.1.
+"""Every canonical case's notes, checked against real pandas 1.5, 2.0, 2.1, 2.2, 2.3, 3.0 and 3.1.
 
 A case's ``changes`` claim that its outcome (result, exception, the kinds of warning it raises)
 changes at exactly those pandas versions and at no others. Running the suite in one venv per line
@@ -20,7 +20,7 @@ from tests.support.recipes import PANDAS_LINES, pandas_venv
 
 pytestmark = pytest.mark.integration
 
-LINES = list(PANDAS_LINES)  # in version order: 1.5, 2.0, 2.1, 2.2, 3.0, 3.1
+LINES = list(PANDAS_LINES)  # in version order: 1.5, 2.0, 2.1, 2.2, 2.3, 3.0, 3.1
 RUNNER = Path(probe_runner.__file__)
 
 

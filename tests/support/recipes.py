@@ -166,6 +166,14 @@ PANDAS_LINES: dict[str, tuple[str, ...]] = {
         "six==1.16.0",
         "tzdata==2024.2",
     ),
+    "2.3": (
+        "pandas==2.3.3",
+        "numpy==2.3.5",
+        "python-dateutil==2.9.0.post0",
+        "pytz==2024.2",
+        "six==1.16.0",
+        "tzdata==2025.2",
+    ),
     "3.0": ("pandas==3.0.6", "numpy==2.3.5", "python-dateutil==2.9.0.post0", "six==1.16.0", "tzdata==2025.2"),
     "3.1": ("pandas==3.1.1", "numpy==2.4.6", "python-dateutil==2.9.0.post0", "six==1.16.0", "tzdata==2025.2"),
 }
