@@ -652,6 +652,7 @@ def probe(
         findings=tuple(findings),
         checks=tuple(checks),
         summary=tuple(summary([i.snapshot for i in items])),
+        anchor=_anchor(options),
     )
     return Judged(report, failures)  # an unreachable reference: exit 3, and nothing compared
 

@@ -72,4 +72,10 @@ def render(report: Report) -> str:
 def _row(f: Finding) -> str:
     where = f"`{f.location}`" if f.location else ""
     env = f.environments[-1] if f.environments else ""
-    return f"| {ICON[f.severity]} | `{f.rule}` | {cell(env)} | {cell(f.message)} | {where} |"
+    text = cell(f.message)
+    envs = f.environments
+    for label, key in ((envs[0] if envs else "", "reference_result"), (env, "result"), ("why", "why")):
+        value = f.detail(key)
+        if value:  # probe findings: each side's outcome and the change behind it
+            text += f"<br>{cell(label)}: {cell(value if len(value) <= 300 else value[:299] + '…')}"
+    return f"| {ICON[f.severity]} | `{f.rule}` | {cell(env)} | {text} | {where} |"

@@ -104,17 +104,75 @@ def gate_report() -> Report:
     )
 
 
+def probe_report() -> Report:
+    """Canonical drift of each kind and a user probe losing rows, as `envaudit probe` reports them."""
+    from envaudit.model import ColumnCount, ProbeCase, ProbeRun, ProbeStatus, ProbeWarning, UserProbe
+
+    def run(pandas: str, numpy: str, *cases: ProbeCase, user: UserProbe) -> ProbeRun:
+        return ProbeRun("2026.12.1", True, pandas=pandas, numpy=numpy, cases=cases, user=(user,))
+
+    frame = '{"kind": "DataFrame", "shape": [2, 1], "columns": {"values": ["a"]}, "dtypes": ["float64"], '
+    filled = ProbeCase("fillna_inplace_variable", ProbeStatus.OK, "f1", frame + '"values": [[1.0, 0.0]]}')
+    unfilled = ProbeCase("fillna_inplace_variable", ProbeStatus.OK, "f2", frame + '"values": [[1.0, "NaN"]]}')
+    ffill = ProbeCase(
+        "fillna_method_ffill",
+        ProbeStatus.OK,
+        "m1",
+        '{"kind": "Series", "dtype": "float64", "values": [1.0, 1.0], "index": {"values": [0, 1]}}',
+        warnings=(ProbeWarning("FutureWarning", "Series.fillna with 'method' is deprecated"),),
+    )
+    raises = ProbeCase(
+        "fillna_method_ffill", ProbeStatus.ERROR, error_type="TypeError", error="unexpected keyword 'method'"
+    )
+
+    def user(rows_out: int, index: str, nan_out: int) -> UserProbe:
+        return UserProbe(
+            "preprocess.py:clean",
+            "customers.csv",
+            "",
+            ProbeStatus.OK,
+            rows_in=4,
+            rows_out=rows_out,
+            nan_in=(ColumnCount("age", 2),),
+            nan_out=(ColumnCount("age", nan_out),),
+            dtypes=(("age", "float64"),),
+            columns=("age",),
+            fingerprint=index,
+            index=index,
+            values="[]",
+            missing_rows='[[1, ["age"]], [3, ["age"]]]',
+        )
+
+    train = dataclasses.replace(
+        snapshot([dist("pandas", "2.2.3")], target="python:.venv"),
+        probes=run("2.2.3", "2.1.3", filled, ffill, user=user(4, "[0, 1, 2, 3]", 0)),
+    )
+    serve = dataclasses.replace(
+        snapshot([dist("pandas", "3.0.6")], target="docker:churn-api:1.4"),
+        probes=run("3.0.6", "2.3.5", unfilled, raises, user=user(2, "[0, 2]", 0)),
+    )
+    base = diff([Labelled("train", train), Labelled("serve", serve)])
+    return dataclasses.replace(
+        base,
+        command="probe",
+        findings=tuple(f for f in base.findings if f.check == "probes"),
+        checks=tuple(c for c in base.checks if c.check == "probes"),
+        anchor=Location("pyproject.toml"),
+    )
+
+
 def rendered(report: Report, fmt: ReportFormat) -> str:
     out = render_to_string(report, width=80) if fmt is ReportFormat.TEXT else render(report, fmt)
     return out.replace(f'"{__version__}"', '"<version>"')
 
 
-CASES = [(name, fmt) for name in ("diff", "gate") for fmt in ReportFormat]
+CASES = [(name, fmt) for name in ("diff", "gate", "probe") for fmt in ReportFormat]
+REPORTS = {"diff": diff_report, "gate": gate_report, "probe": probe_report}
 
 
 @pytest.mark.parametrize(("name", "fmt"), CASES, ids=[f"{n}-{f.value}" for n, f in CASES])
 def test_golden(name: str, fmt: ReportFormat) -> None:
-    report = diff_report() if name == "diff" else gate_report()
+    report = REPORTS[name]()
     got = rendered(report, fmt)
     path = GOLDEN / f"{name}.{SUFFIX[fmt]}"
     if os.environ.get("ENVAUDIT_UPDATE_GOLDEN"):
@@ -122,7 +180,7 @@ def test_golden(name: str, fmt: ReportFormat) -> None:
     assert got == path.read_text()
 
 
-@pytest.mark.parametrize("report", [diff_report(), gate_report()], ids=["diff", "gate"])
+@pytest.mark.parametrize("report", [diff_report(), gate_report(), probe_report()], ids=list(REPORTS))
 def test_sarif_is_valid_against_the_2_1_0_schema(report: Report) -> None:
     schema = json.loads((FIXTURES / "schemas" / "sarif-2.1.0.json").read_text())
     log = json.loads(render(report, ReportFormat.SARIF))
@@ -133,6 +191,10 @@ def test_sarif_is_valid_against_the_2_1_0_schema(report: Report) -> None:
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    if report.command == "probe":  # anchored at the project file; each side's outcome travels along
+        silent = next(r for r in run["results"] if r["ruleId"] == "EA801")
+        assert "Copy-on-Write" in silent["properties"]["why"]
+        return
     numpy = next(
         r for r in run["results"] if r["properties"]["subject"] == "numpy" and r["ruleId"] == "EA401"
     )
