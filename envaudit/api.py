@@ -153,6 +153,10 @@ def finish(
         return _finish_scan(spec, run, context, options, environ)
     from envaudit.probe import run as probing
 
+    if options.static and spec.kind is TargetKind.DOCKER:
+        raise TargetError(
+            spec.spelling, "--static runs no code in the image, so it cannot be probed", tip="drop --static"
+        )
     # The probes (pandas' import above all) take longest: started first, they run beside the scan.
     started = probing.start(
         spec,
