@@ -185,6 +185,10 @@ class EngineRun:
             api.start(self._container)
         except docker.errors.APIError as exc:
             text = str(exc.explanation or exc)
+            if self._socket is not None:  # the next candidate attaches afresh
+                with contextlib.suppress(OSError):
+                    self._socket.close()
+                self._socket = None
             self._remove()
             if "executable file not found" in text or "no such file or directory" in text:
                 raise _NotThere from None
