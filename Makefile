@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Venvs, wheels and images the tests build are cached here, outside the checkout, so reruns are fast.
 export ENVAUDIT_TEST_CACHE ?= $(HOME)/.cache/envaudit-tests
 
-.PHONY: install system-deps demo test lint bench clean lock
+.PHONY: install bytecode system-deps demo test lint bench clean lock
 
 install: $(VENV)/.installed
 
@@ -24,7 +24,13 @@ lock:
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^envaudit' > constraints.txt
 	rm -rf .lock-venv
 
-demo: install
+# envaudit is installed editable, so its own modules are compiled here: with PYTHONDONTWRITEBYTECODE
+# set (as on these machines) Python would otherwise recompile every changed module on every run,
+# which a user's pip-installed copy never does.
+bytecode: install
+	@$(BIN)/python -m compileall -q envaudit
+
+demo: bytecode
 	bash fixtures/demo/run.sh
 
 # System components the integration tests use, installed when missing (CI starts from a bare
@@ -44,7 +50,7 @@ system-deps:
 	fi
 	@bash tests/support/dockerd.sh
 
-test: install system-deps
+test: bytecode system-deps
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -52,7 +58,7 @@ lint: install
 	$(BIN)/ruff format --check envaudit tests
 	$(BIN)/mypy
 
-bench: install system-deps
+bench: bytecode system-deps
 	$(BIN)/python -m tests.benchmarks
 
 clean:
