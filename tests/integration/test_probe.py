@@ -363,3 +363,47 @@ def test_json_data_travels_and_parquet_without_pyarrow_is_reported(envaudit: Run
     failed = [f for f in report["findings"] if f["rule"] == "EA815"]
     assert {f["details"]["environment"] for f in failed} == {"old", "new"}  # neither has pyarrow
     assert all("reading customers.parquet" in f["message"] for f in failed)
+
+
+def py38_pandas() -> Path:
+    """A Python 3.8 venv with pandas 2.0.3 (the last line for 3.8), built once with 3.8's own pip."""
+    from tests.support.venvs import cache_root, run
+
+    candidates = sorted(Path("/root/.pyenv/versions").glob("3.8.*/bin/python3.8")) + [
+        Path(p) for p in ("/usr/bin/python3.8", "/usr/local/bin/python3.8") if Path(p).exists()
+    ]
+    require(bool(candidates), "no Python 3.8 interpreter on this machine")
+    folder = cache_root() / "venvs" / "py38-pandas-2.0.3"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        run([candidates[0], "-m", "venv", folder])
+        run(
+            [
+                folder / "bin" / "python",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--only-binary=:all:",
+                "--no-deps",
+                "pandas==2.0.3",
+                "numpy==1.24.4",
+                "python-dateutil==2.9.0.post0",
+                "pytz==2024.2",
+                "six==1.16.0",
+                "tzdata==2024.2",
+            ]
+        )
+        (folder / ".complete").write_text("ok\n")
+    return folder
+
+
+def test_the_runner_works_on_python_3_8(envaudit: Runner) -> None:
+    """Targets run old interpreters: the same suite on Python 3.8 agrees with pandas 2.0 on 3.11."""
+    py38 = py38_pandas()
+    code, report, err = probe_json(envaudit, f"py311=python:{pandas_venv('2.0').path}", f"py38=python:{py38}")
+    assert "pandas 2.0.3" in report["environments"][1]["python"], err
+    assert "cpython 3.8." in report["environments"][1]["python"]
+    # Python 3.8 with numpy 1.24 against 3.11 with numpy 1.26: the same pandas behaves the same
+    assert code == 0, err
+    assert report["findings"] == []
