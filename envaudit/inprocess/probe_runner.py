@@ -733,6 +733,8 @@ def run_user(spec: dict[str, Any]) -> dict[str, Any]:
     result = record["value"]
     if isinstance(result, pd.Series):
         result = result.to_frame()
+    elif isinstance(result, np.ndarray) and result.ndim in (1, 2):  # e.g. a scaler's output
+        result = pd.DataFrame(result)
     if not isinstance(result, pd.DataFrame):
         out.update(
             status="error",

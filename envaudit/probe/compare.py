@@ -329,24 +329,28 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
         na, nb = _nan(ours, "out"), _nan(other, "out")
         before = _nan(ours, "in")
         for column in sorted(set(na) | set(nb)):
-            if na.get(column) != nb.get(column):
-                out.append(
-                    finding(
-                        "EA811",
-                        CHECK,
-                        f"{subject}[{column}]",
-                        f"{subject}: column {column!r} has {before.get(column, 0)} missing values before; "
-                        f"after, {na.get(column, 'no column')} in {envs[0]} "
-                        f"but {nb.get(column, 'no column')} in {envs[1]}{quiet}",
-                        envs,
-                        details={
-                            "column": column,
-                            "nan_before": str(before.get(column, 0)),
-                            "reference_nan_after": str(na.get(column)),
-                            "nan_after": str(nb.get(column)),
-                        },
-                    )
+            if na.get(column) == nb.get(column):
+                continue
+            after_a, after_b = na.get(column, "no column"), nb.get(column, "no column")
+            if column in before:
+                said = f"has {before[column]} missing values before; after, {after_a} in {envs[0]}"
+            else:
+                said = f"(made by the function) has {after_a} missing values in {envs[0]}"
+            out.append(
+                finding(
+                    "EA811",
+                    CHECK,
+                    f"{subject}[{column}]",
+                    f"{subject}: column {column!r} {said} but {after_b} in {envs[1]}{quiet}",
+                    envs,
+                    details={
+                        "column": column,
+                        "nan_before": str(before.get(column, 0)),
+                        "reference_nan_after": str(na.get(column)),
+                        "nan_after": str(nb.get(column)),
+                    },
                 )
+            )
         da, db = dict(ours.dtypes), dict(other.dtypes)
         changed = [
             f"{c} {da.get(c, 'absent')} → {db.get(c, 'absent')}"

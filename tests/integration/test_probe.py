@@ -407,3 +407,24 @@ def test_the_runner_works_on_python_3_8(envaudit: Runner) -> None:
     # Python 3.8 with numpy 1.24 against 3.11 with numpy 1.26: the same pandas behaves the same
     assert code == 0, err
     assert report["findings"] == []
+
+
+def test_a_function_returning_a_numpy_array_is_compared_too(envaudit: Runner, project: Path) -> None:
+    code, report, err = probe_json(
+        envaudit,
+        f"old={target('1.5')}",
+        f"new={target('3.0')}",
+        "--no-canonical",
+        "--function",
+        "preprocess.py:scaled_features",
+        "--data",
+        "customers.csv",
+        cwd=project,
+    )
+    assert code == 1, err
+    by_rule = {f["rule"]: f for f in report["findings"]}
+    assert by_rule["EA811"]["message"] == (
+        "preprocess.py:scaled_features(customers.csv): column '0' (made by the function) has 0 missing "
+        "values in old but 3 in new — silently, no warning"
+    )
+    assert "12 values differ beyond a relative tolerance of 1e-09" in by_rule["EA813"]["message"]
