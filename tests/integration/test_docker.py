@@ -243,3 +243,15 @@ def test_interrupt_removes_the_container(images: dict[str, FixtureImage], sig: s
     assert proc.returncode == 130, stderr
     assert b"interrupted" in stderr
     assert leftover_containers() == []
+
+
+def test_several_images_at_once(envaudit: Runner, images: dict[str, FixtureImage]) -> None:
+    """One engine client shared by concurrent scans: every image reports, in the order given."""
+    targets = [f"{name}={image.target}" for name, image in images.items()]
+    result = envaudit("scan", *targets, "--jobs", "4", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    snapshots = json.loads(result.stdout)
+    assert [s["image"]["id"] for s in snapshots] == [
+        scan(envaudit, image.target)["image"]["id"] for image in images.values()
+    ]
+    assert leftover_containers() == []
