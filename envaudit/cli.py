@@ -41,6 +41,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="envaudit",
@@ -274,7 +281,7 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--tolerance",
-        type=float,
+        type=_non_negative_float,
         default=None,
         metavar="REL",
         help="relative tolerance when comparing your function's values (default: 1e-9)",

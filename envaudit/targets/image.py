@@ -360,11 +360,36 @@ def _compression(head: bytes) -> str:
 
 
 def _decompress(raw: IO[bytes] | io.RawIOBase, head: bytes) -> IO[bytes]:
-    if _compression(head) == "gzip":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw))
-    import zstandard
+    """The decompressed stream; corrupt compressed data raises TarError, whatever the codec."""
+    kind = _compression(head)
+    if kind == "gzip":
+        inner = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+    else:
+        import zstandard
 
-    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], raw)))
+        inner = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], raw)))
+    return cast(IO[bytes], io.BufferedReader(_Checked(inner, kind), 1 << 16))
+
+
+class _Checked(io.RawIOBase):
+    """A decompressor's output, with its errors (zlib's, zstandard's own type) made TarError."""
+
+    def __init__(self, inner: IO[bytes], kind: str) -> None:
+        self._inner = inner
+        self._kind = kind
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        try:
+            data = self._inner.read(len(target))
+        except tarwalk.TarError:
+            raise
+        except Exception as exc:  # zlib.error, EOFError, OSError, zstandard.ZstdError, ...
+            raise tarwalk.TarError(f"{self._kind} data is corrupt or truncated ({exc})") from None
+        target[: len(data)] = data
+        return len(data)
 
 
 class _SourceFile(io.RawIOBase):
@@ -386,12 +411,7 @@ def read_layer(walker: tarwalk.Walker, member: tarwalk.Member, keep: Keep) -> La
     """A layer that is a member of the outer archive: read in place, decompressed as its bytes say."""
     head = walker.source.peek(4)
     if _compression(head):
-        try:
-            return _walk_layer(tarwalk.StreamSource(_decompress(walker.stream(member), head)), keep)
-        except Exception as exc:  # zstandard raises its own error type for corrupt frames
-            if isinstance(exc, tarwalk.TarError):
-                raise
-            raise tarwalk.TarError(f"{_compression(head)} data is corrupt ({exc})") from None
+        return _walk_layer(tarwalk.StreamSource(_decompress(walker.stream(member), head)), keep)
     return _walk_layer(walker.nested(member), keep)
 
 

@@ -134,7 +134,10 @@ def test_a_huge_member_is_read_only_as_far_as_needed(envaudit: Runner, tmp_path:
     assert "big" in {d["canonical_name"] for d in snapshot["distributions"]}
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not-a-tar", "no-manifest", "bad-json"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "not-a-tar", "no-manifest", "bad-json", "corrupt-gzip", "corrupt-zstd", "corrupt-layer"],
+)
 def test_broken_archives_get_one_clear_line(envaudit: Runner, tmp_path: Path, damage: str) -> None:
     archive = tmp_path / "app.tar"
     images.docker_save(archive, app_image(), legacy=False)
@@ -146,6 +149,20 @@ def test_broken_archives_get_one_clear_line(envaudit: Runner, tmp_path: Path, da
     elif damage == "no-manifest":
         with tarfile.open(archive, "w") as tar:
             tar.add(Path(__file__), arcname="README")
+    elif damage == "corrupt-gzip":  # a compressed archive whose stream breaks off into garbage
+        archive.write_bytes(images.compress(data, "gzip")[:200] + bytes(range(256)) * 8)
+    elif damage == "corrupt-zstd":
+        archive.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 8)
+    elif damage == "corrupt-layer":  # an OCI layout whose zstd layer blob is garbage
+        image = app_image(compression="zstd")
+        images.oci_layout(tmp_path / "layout", [image])
+        folder = tmp_path / "layout" / "blobs" / "sha256"
+        layer = next(p for p in sorted(folder.iterdir()) if p.read_bytes()[:4] == b"\x28\xb5\x2f\xfd")
+        layer.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 8)
+        code, _, err = scan(envaudit, f"oci:{tmp_path / 'layout'}")
+        assert code == 2, err
+        assert "zstd data is corrupt" in err and len(err.strip().splitlines()) == 1
+        return
     else:
         with tarfile.open(archive, "w") as tar:
             info = tarfile.TarInfo("manifest.json")
