@@ -318,6 +318,10 @@ def scan(
     reported; a target that cannot be scanned fails only its own result.
     """
     specs = [parse_target(s) for s in spellings]  # a misspelt target fails before any work starts
+    if options.probe is not None and any(spec.kind is not TargetKind.SNAPSHOT for spec in specs):
+        from envaudit.probe.run import runner_script
+
+        runner_script(options.probe)  # the user's files read once, now: bad input fails the command
     environ = dict(os.environ)
     early: dict[int, ScriptRun | EnvauditError] = {}
     try:

@@ -40,6 +40,7 @@ def _runner_text() -> str:
     return RUNNER.read_text(encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=4)  # once per run, not per target: the data may be large
 def runner_script(options: ProbeOptions) -> str:
     """The runner, with the user probes' source and data embedded (stdin carries only the script)."""
     text = _runner_text()

@@ -81,6 +81,8 @@ def _check_data(spec: UserProbeSpec) -> None:
         size = spec.data.stat().st_size
     except FileNotFoundError:
         raise InputError(str(spec.data), "no such data file") from None
+    if not spec.data.is_file():
+        raise InputError(str(spec.data), "not a file")
     if size > MAX_DATA:
         raise InputError(
             str(spec.data), f"{size >> 20} MiB is too large to travel: probe a sample (at most 64 MiB)"
@@ -89,12 +91,15 @@ def _check_data(spec: UserProbeSpec) -> None:
 
 def payload(spec: UserProbeSpec) -> dict[str, Any]:
     """What travels to each target inside the runner: the function's source and the data."""
-    data = spec.data.read_bytes()
+    try:
+        data = spec.data.read_bytes()
+    except OSError as exc:
+        raise InputError(str(spec.data), f"cannot read: {exc.strerror}") from None
     return {
         "name": spec.name,
         "file": spec.file.name,
         "function": spec.function,
-        "source": spec.file.read_text(encoding="utf-8"),
+        "source": _read_source(spec),
         "data_name": spec.data.name,
         "data_sha256": hashlib.sha256(data).hexdigest(),
         "format": DATA_FORMATS[spec.data.suffix.lower()],
