@@ -20,6 +20,7 @@ from envaudit.targets import TargetKind, TargetSpec, parse_target
 if TYPE_CHECKING:
     import datetime as dt
 
+    from envaudit.config import ConfigReader
     from envaudit.envvars import EnvPolicy
     from envaudit.findings import Finding, Location, Report
     from envaudit.model import Image, Issue, Requirement, Snapshot
@@ -169,7 +170,7 @@ def finish(
     )
     try:
         snapshot = _finish_scan(spec, run, context, options, environ)
-        return replace(snapshot, probes=probing.finish(started, spec.spelling, options.probe))
+        return replace(snapshot, probes=probing.finish(started, spec.spelling))
     finally:
         started.kill()
 
@@ -388,6 +389,23 @@ def _abandon(specs: Sequence[TargetSpec]) -> None:
         engine.abandon_all()
 
 
+def config_section(options: ScanOptions, name: str, known: set[str]) -> tuple[ConfigReader, Path]:
+    """``[tool.envaudit.NAME]`` of the config, checked for unknown keys, and the folder that paths in
+    it are relative to (the config file's, else the current one)."""
+    from envaudit import config as config_module
+    from envaudit.config import ConfigReader
+
+    cfg = config_module.load(options.config_file, options.project or Path.cwd())
+    table = dict(cfg.raw).get(name, {})
+    reader = ConfigReader(
+        cfg.source or "config", table if isinstance(table, dict) else {}, f"tool.envaudit.{name}"
+    )
+    if not isinstance(table, dict):
+        raise reader.error("", "expected a table")
+    reader.reject_unknown(known)
+    return reader, Path(cfg.source).parent if cfg.source else Path.cwd()
+
+
 def output_paths(specs: Sequence[TargetSpec], output: Path) -> list[Path]:
     """Where ``scan -o OUTPUT`` saves each target's snapshot: a file for one target, else a folder."""
     if len(specs) == 1 and not output.is_dir():
@@ -442,14 +460,22 @@ def _anchor(options: ScanOptions) -> Location | None:
     return None
 
 
+def with_reference(spellings: Sequence[str], baseline: str | None) -> tuple[list[str], int]:
+    """The targets to scan and the index of the reference: ``baseline`` (one of the targets, or
+    another, put first) or the first target."""
+    spellings = list(spellings)
+    if baseline is None:
+        return spellings, 0
+    if baseline not in spellings:
+        spellings.insert(0, baseline)
+    return spellings, spellings.index(baseline)
+
+
 def diff(spellings: Sequence[str], options: ScanOptions, *, baseline: str | None = None) -> Judged:
     """Every target against the reference: ``baseline`` (one of the targets, or another) or the first."""
     from envaudit import diff as differ
 
-    spellings = list(spellings)
-    if baseline is not None and baseline not in spellings:
-        spellings.insert(0, baseline)
-    reference = spellings.index(baseline) if baseline is not None else 0
+    spellings, reference = with_reference(spellings, baseline)
     if len(spellings) < 2:
         raise UsageError("diff needs at least two targets (or one target and --baseline)")
     results = scan(spellings, options)
@@ -559,25 +585,16 @@ def probe_options(
     tolerance: float | None = None,
 ) -> ProbeOptions:
     """``[tool.envaudit.probe]`` of the config, with flags added or overriding; files checked now."""
-    from envaudit import config as config_module
     from envaudit.config import ConfigReader
     from envaudit.probe import user
     from envaudit.probe.run import ProbeOptions
 
     if len(functions) != len(data):
         raise UsageError("each --function needs its --data (give them in pairs)")
-    cfg = config_module.load(options.config_file, options.project or Path.cwd())
-    table = dict(cfg.raw).get("probe", {})
-    reader = ConfigReader(
-        cfg.source or "config", table if isinstance(table, dict) else {}, "tool.envaudit.probe"
-    )
-    if not isinstance(table, dict):
-        raise reader.error("", "expected a table")
-    reader.reject_unknown({"canonical", "tolerance", "timeout", "user"})
-    base = Path(cfg.source).parent if cfg.source else Path.cwd()
+    reader, base = config_section(options, "probe", {"canonical", "tolerance", "timeout", "user"})
     timeout = reader.number("timeout", 60.0)
     specs = []
-    configured = table.get("user", [])
+    configured = reader.table.get("user", [])
     if not isinstance(configured, list):
         raise reader.error("user", "expected an array of tables ([[tool.envaudit.probe.user]])")
     for i, entry in enumerate(configured):
@@ -614,10 +631,9 @@ def probe(
     from envaudit.findings import Check, Environment, Report
     from envaudit.probe.compare import diff_probes, summary
 
-    spellings = list(spellings)
-    if baseline is not None and baseline not in spellings:
-        spellings.insert(0, baseline)
-    reference = spellings.index(baseline) if baseline is not None else 0
+    spellings, reference = with_reference(spellings, baseline)
+    if len(spellings) < 2:
+        raise UsageError("probe needs at least two targets to compare (or one target and --baseline)")
     results = scan(spellings, replace(options, probe=opts))
     labels = _labels([r.spec for r in results])
     items = [
@@ -731,22 +747,15 @@ def audit_options(
     timeout: float | None = None,
 ) -> AuditOptions:
     """``[tool.envaudit.audit]`` of the config, overridden by flags."""
-    from envaudit import config as config_module
     from envaudit.audit import Service
-    from envaudit.config import ConfigReader
 
-    cfg = config_module.load(options.config_file, options.project or Path.cwd())
-    table = dict(cfg.raw).get("audit", {})
-    reader = ConfigReader(
-        cfg.source or "config", table if isinstance(table, dict) else {}, "tool.envaudit.audit"
+    reader, base = config_section(
+        options, "audit", {"advisory_db", "service", "service_url", "strict", "timeout"}
     )
-    if not isinstance(table, dict):
-        raise reader.error("", "expected a table")
-    reader.reject_unknown({"advisory_db", "service", "service_url", "strict", "timeout"})
     configured_db = reader.string("advisory_db")
     db = advisory_db
     if db is None and configured_db:  # relative to the file that names it
-        db = (Path(cfg.source).parent if cfg.source else Path.cwd()) / configured_db
+        db = base / configured_db
     chosen = service or reader.string("service", "osv") or "osv"
     if chosen not in {s.value for s in Service}:
         raise reader.error("service", f'expected "osv" or "pypi", got {chosen!r}')

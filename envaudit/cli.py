@@ -77,29 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=ScanFormat.TEXT,
         help="report format on stdout (default: text)",
     )
-    scan.add_argument(
-        "--probe",
-        action="store_true",
-        help="also run the behavioural probes in each target and keep their results in the snapshot",
+    _add_probe_options(
+        scan, "also run the behavioural probes in each target; keep the results in the snapshot"
     )
-    _add_probe_options(scan)
     _add_target_options(scan)
     _add_fleet_options(scan)
 
     probe = commands.add_parser(
         "probe", help="run pandas behaviour probes (and your own function) in every target; report drift"
     )
-    probe.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="the first is the reference unless --baseline"
-    )
-    probe.add_argument("--baseline", metavar="TARGET", help="the reference (one of the targets, or another)")
-    probe.add_argument(
-        "--fail-on",
-        type=FailOn,
-        choices=list(FailOn),
-        default=FailOn.WARNING,
-        help="exit 1 when a finding has at least this severity (default: warning)",
-    )
+    _add_comparison_options(probe, FailOn.WARNING, "warning")
     probe.add_argument("--list-cases", action="store_true", help="list the canonical cases and exit")
     _add_probe_options(probe)
     _add_report_options(probe)
@@ -109,28 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff", help="compare two or more environments (live targets or saved snapshots)"
     )
-    diff.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="the first is the reference unless --baseline"
-    )
-    diff.add_argument(
-        "--baseline",
-        metavar="TARGET",
-        help="the reference: one of the targets, or another target to compare all of them against",
-    )
-    diff.add_argument(
-        "--fail-on",
-        type=FailOn,
-        choices=list(FailOn),
-        default=FailOn.INFO,
-        help="exit 1 when a finding has at least this severity (default: info, i.e. any drift)",
-    )
-    diff.add_argument(
-        "--probe",
-        action="store_true",
-        help="also run the behavioural probes in live targets and compare behaviour (saved snapshots "
+    _add_comparison_options(diff, FailOn.INFO, "info, i.e. any drift")
+    _add_probe_options(
+        diff,
+        "also run the behavioural probes in live targets and compare behaviour (saved snapshots "
         "compare the probes they were saved with)",
     )
-    _add_probe_options(diff)
     _add_report_options(diff)
     _add_target_options(diff)
     _add_fleet_options(diff)
@@ -256,8 +227,30 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_probe_options(parser: argparse.ArgumentParser) -> None:
+def _add_comparison_options(parser: argparse.ArgumentParser, fail_on: FailOn, said: str) -> None:
+    """What the commands that compare targets share: the targets, the reference, the threshold."""
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="the first is the reference unless --baseline"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="TARGET",
+        help="the reference: one of the targets, or another target to compare all of them against",
+    )
+    parser.add_argument(
+        "--fail-on",
+        type=FailOn,
+        choices=list(FailOn),
+        default=fail_on,
+        help=f"exit 1 when a finding has at least this severity (default: {said})",
+    )
+
+
+def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = None) -> None:
+    """The probe flags; ``switch`` is the help of a --probe flag, for commands that probe on request."""
     group = parser.add_argument_group("probes (also [tool.envaudit.probe])")
+    if switch is not None:
+        group.add_argument("--probe", action="store_true", help=switch)
     group.add_argument(
         "--function",
         action="append",
@@ -286,6 +279,20 @@ def _add_probe_options(parser: argparse.ArgumentParser) -> None:
         metavar="REL",
         help="relative tolerance when comparing your function's values (default: 1e-9)",
     )
+
+
+def _with_probes(args: argparse.Namespace, options: api.ScanOptions) -> api.ScanOptions:
+    """``options`` with probes when asked for (--probe, or a --function to run)."""
+    if args.probe or args.function:
+        return replace(options, probe=_probe_options(args, options))
+    return options
+
+
+def _fails(report: Report, fail_on: FailOn) -> bool:
+    from envaudit.findings import Severity
+
+    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
+    return threshold is not None and any(f.severity.at_least(threshold) for f in report.findings)
 
 
 def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeOptions:
@@ -449,9 +456,7 @@ def _error(exc: EnvauditError) -> None:
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     targets = _targets(args, default=["local"])
-    options = _scan_options(args)
-    if args.probe or args.function:
-        options = replace(options, probe=_probe_options(args, options))
+    options = _with_probes(args, _scan_options(args))
     with _progress(len(targets)) as progress:
         results = api.scan(targets, replace(options, progress=progress))
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
@@ -514,17 +519,11 @@ def _judged_exit(judged: api.Judged, failed: bool) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     targets = _targets(args)
-    options = _scan_options(args)
-    if args.probe or args.function:
-        options = replace(options, probe=_probe_options(args, options))
+    options = _with_probes(args, _scan_options(args))
     with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = api.diff(targets, replace(options, progress=progress), baseline=args.baseline)
     _emit(judged.report, args)
-    from envaudit.findings import Severity
-
-    threshold = None if args.fail_on is FailOn.NEVER else Severity(args.fail_on.value)
-    failed = threshold is not None and any(f.severity.at_least(threshold) for f in judged.report.findings)
-    return _judged_exit(judged, failed)
+    return _judged_exit(judged, _fails(judged.report, args.fail_on))
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
@@ -550,18 +549,12 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             print(f"  {c.id:32} [{c.area}] {c.title}\n  {'':32} {changes}")
         return int(ExitCode.OK)
     targets = _targets(args)
-    if len(targets) + (args.baseline is not None and args.baseline not in targets) < 2:
-        raise UsageError("probe needs at least two targets to compare (or one target and --baseline)")
     options = _scan_options(args)
     opts = _probe_options(args, options)
-    with _progress(len(targets)) as progress:
+    with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = api.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
     _emit(judged.report, args)
-    from envaudit.findings import Severity
-
-    threshold = None if args.fail_on is FailOn.NEVER else Severity(args.fail_on.value)
-    failed = threshold is not None and any(f.severity.at_least(threshold) for f in judged.report.findings)
-    return _judged_exit(judged, failed)
+    return _judged_exit(judged, _fails(judged.report, args.fail_on))
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:

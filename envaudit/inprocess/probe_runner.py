@@ -693,7 +693,13 @@ def _read_data(name: str, fmt: str, data: bytes) -> Any:
 
 def run_user(spec: dict[str, Any]) -> dict[str, Any]:
     """A user's function on the user's data: rows and missing values in and out, dtypes, values."""
-    out: dict[str, Any] = {"name": spec["name"], "data": spec["data_name"], "status": "ok", "warnings": []}
+    out: dict[str, Any] = {
+        "name": spec["name"],
+        "data": spec["data_name"],
+        "data_sha256": spec.get("data_sha256", ""),
+        "status": "ok",
+        "warnings": [],
+    }
     try:
         frame = _read_data(spec["data_name"], spec["format"], base64.b64decode(spec["data"]))
     except Exception as exc:  # this target cannot read the data: that is the result

@@ -93,14 +93,14 @@ def start(
             raise AssertionError("saved snapshots carry their probes; nothing to start")
 
 
-def finish(run: Run, target: str, options: ProbeOptions) -> ProbeRun:
+def finish(run: Run, target: str) -> ProbeRun:
     from envaudit.scan import parse_marked
 
     raw = parse_marked(
         run.result(), target, marker=MARKER, what="probe runner", protocol_key="probe_protocol"
     )
     try:
-        return _probe_run(raw, options)
+        return _probe_run(raw)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TargetError(target, f"the probe runner's output was not understood ({exc!r})") from None
 
@@ -113,8 +113,7 @@ def _counts(items: Sequence[Sequence[Any]] | None) -> tuple[ColumnCount, ...]:
     return tuple(ColumnCount(str(c), int(n)) for c, n in items or ())
 
 
-def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
-    digests = {(spec.name, spec.data.name): payload_digest(spec) for spec in options.user}
+def _probe_run(raw: Mapping[str, Any]) -> ProbeRun:
     return ProbeRun(
         suite_version=str(raw["suite_version"]),
         applicable=bool(raw["applicable"]),
@@ -138,7 +137,7 @@ def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
             UserProbe(
                 name=str(u["name"]),
                 data=str(u["data"]),
-                data_sha256=digests.get((str(u["name"]), str(u["data"])), ""),
+                data_sha256=str(u.get("data_sha256") or ""),  # as sent: the data is read once
                 status=ProbeStatus(u["status"]),
                 rows_in=u.get("rows_in"),
                 rows_out=u.get("rows_out"),
@@ -159,14 +158,3 @@ def _probe_run(raw: Mapping[str, Any], options: ProbeOptions) -> ProbeRun:
         ),
         seconds=float(raw.get("seconds") or 0.0),
     )
-
-
-@functools.cache
-def _digest_of(path: Path, mtime: float) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def payload_digest(spec: UserProbeSpec) -> str:
-    return _digest_of(spec.data, spec.data.stat().st_mtime)

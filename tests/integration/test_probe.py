@@ -35,6 +35,11 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def user(function: str, data: str = "customers.csv", *, file: str = "preprocess.py") -> list[str]:
+    """The flags of one user probe: FILE.py:FUNCTION on DATA (the example preprocessing by default)."""
+    return ["--function", f"{file}:{function}", "--data", data]
+
+
 def probe_json(envaudit: Runner, *args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:
     result = envaudit("probe", *args, "--format", "json", cwd=cwd)
     assert "Traceback" not in result.stderr, result.stderr
@@ -81,14 +86,8 @@ def test_the_story_rows_lost_to_a_fill_that_silently_stopped(envaudit: Runner, p
         f"train={target('2.2')}",
         f"serve={target('3.0')}",
         "--no-canonical",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
-        "--function",
-        "preprocess.py:clean_explicit",
-        "--data",
-        "customers.csv",
+        *user("clean"),
+        *user("clean_explicit"),
         cwd=project,
     )
     assert code == 1, err
@@ -113,10 +112,7 @@ def test_missing_values_per_column_are_compared(envaudit: Runner, project: Path,
         f"a={target('1.5')}",
         f"b={target('3.0')}",
         "--no-canonical",
-        "--function",
-        "fill.py:fill",
-        "--data",
-        "customers.csv",
+        *user("fill", "customers.csv", file="fill.py"),
         cwd=project,
     )
     assert code == 1, err
@@ -138,14 +134,8 @@ def test_a_failing_function_is_reported_for_its_target_only(envaudit: Runner, pr
         f"old={target('2.2')}",
         f"new={target('3.0')}",
         "--no-canonical",
-        "--function",
-        "preprocess.py:fails_on_pandas_3",
-        "--data",
-        "customers.csv",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
+        *user("fails_on_pandas_3"),
+        *user("clean"),
         cwd=project,
     )
     assert code == 1, err
@@ -178,10 +168,7 @@ def test_saved_snapshot_keeps_probes_for_later(envaudit: Runner, project: Path) 
         "scan",
         target("2.2"),
         "--probe",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
+        *user("clean"),
         "-o",
         str(saved),
         cwd=project,
@@ -190,14 +177,17 @@ def test_saved_snapshot_keeps_probes_for_later(envaudit: Runner, project: Path) 
     stored = json.loads(saved.read_text())["probes"]
     assert stored["pandas"] == "2.2.3" and len(stored["cases"]) == len(CASES)
     assert stored["user"][0]["rows_out"] == 11
+    import hashlib
+
+    assert (
+        stored["user"][0]["data_sha256"]
+        == hashlib.sha256((project / "customers.csv").read_bytes()).hexdigest()
+    )
     code, report, err = probe_json(
         envaudit,
         f"prod={saved}",
         f"live={target('3.0')}",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
+        *user("clean"),
         cwd=project,
     )
     assert code == 1, err
@@ -287,10 +277,7 @@ def test_ssh_target_is_probed_with_the_user_function(envaudit: Runner, lab: sshd
         envaudit,
         f"train={target('2.2')}",
         f"serving={remote}",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
+        *user("clean"),
         *lab.client_args(),
         cwd=project,
     )
@@ -316,10 +303,7 @@ def test_docker_image_is_probed(envaudit: Runner, images: dict[str, Any], projec
         envaudit,
         f"image={debian}",
         f"venv={target('3.0')}",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.csv",
+        *user("clean"),
         cwd=project,
     )
     assert code == 1, err
@@ -347,14 +331,8 @@ def test_json_data_travels_and_parquet_without_pyarrow_is_reported(envaudit: Run
         f"old={target('1.5')}",
         f"new={target('3.0')}",
         "--no-canonical",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.json",
-        "--function",
-        "preprocess.py:clean",
-        "--data",
-        "customers.parquet",
+        *user("clean", "customers.json"),
+        *user("clean", "customers.parquet"),
         cwd=project,
     )
     assert code == 1, err
@@ -415,10 +393,7 @@ def test_a_function_returning_a_numpy_array_is_compared_too(envaudit: Runner, pr
         f"old={target('1.5')}",
         f"new={target('3.0')}",
         "--no-canonical",
-        "--function",
-        "preprocess.py:scaled_features",
-        "--data",
-        "customers.csv",
+        *user("scaled_features"),
         cwd=project,
     )
     assert code == 1, err
