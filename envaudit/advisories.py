@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from envaudit.errors import InputError
 
-INDEX_FORMAT = 2  # bump when Advisory changes shape: old caches are then rebuilt
+INDEX_FORMAT = 3  # bump when Advisory changes shape: old caches are then rebuilt
 Event = tuple[str, str]  # ("introduced" | "fixed" | "last_affected" | "limit", version)
 
 
@@ -200,24 +199,98 @@ def cache_dir() -> Path:
 
 
 def load(path: Path) -> AdvisoryIndex:
-    """The index of ``path``, from the cache when the database has not changed since it was built."""
-    print_ = fingerprint(path) if path.exists() else ""
-    cached = (
-        cache_dir() / f"advisories-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}.pickle"
-    )
-    try:
-        with cached.open("rb") as fh:
-            index = pickle.load(fh)
-        if isinstance(index, AdvisoryIndex) and index.fingerprint == print_:
-            index.from_cache = True
-            return index
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        pass  # no cache, or one from another version: build it again
-    index = build(path, print_)
-    try:
-        from envaudit.files import write_atomic
+    """The index of ``path``, from the cache when the database has not changed since it was built.
 
-        write_atomic(cached, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only cache folder costs speed, not correctness
+    The cache folder is writable by whoever restores a CI cache, so what is read from it is data
+    only (JSON, never pickle: nothing in it can run) and is used only when its MAC verifies: an
+    HMAC, under this user's secret key, over the fingerprint of the database it was built from and
+    the index itself. A forged or stale cache is rebuilt from the database, never trusted."""
+    print_ = fingerprint(path) if path.exists() else ""
+    cached = cache_dir() / f"advisories-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}.json"
+    key = _cache_key()
+    if key is not None:
+        index = _read_cache(cached, key, print_)
+        if index is not None:
+            return index
+    index = build(path, print_)
+    if key is not None:
+        try:
+            from envaudit.files import write_atomic
+
+            write_atomic(cached, _cache_text(index, key))
+        except OSError:
+            pass  # a read-only cache folder costs speed, not correctness
     return index
+
+
+def _cache_key() -> bytes | None:
+    """A key for the cache's MAC, derived from the user's fingerprint key; None when that key is
+    made for this run only (a cache written now could never be verified later)."""
+    import hmac
+
+    from envaudit.envvars import FingerprintKey
+
+    key = FingerprintKey.load()
+    if key.key_id.startswith("ephemeral-"):
+        return None
+    return hmac.new(key.secret, b"envaudit advisory cache", hashlib.sha256).digest()
+
+
+def _mac(key: bytes, payload: bytes) -> str:
+    import hmac
+
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _cache_text(index: AdvisoryIndex, key: bytes) -> str:
+    payload = json.dumps(
+        {
+            "format": INDEX_FORMAT,
+            "source": index.source,
+            "fingerprint": index.fingerprint,
+            "records": index.records,
+            "withdrawn": index.withdrawn,
+            "advisories": [
+                [a.id, a.aliases, a.summary, a.package, a.ranges, sorted(a.versions), a.source]
+                for advisories in index.by_package.values()
+                for a in advisories
+            ],
+        },
+        separators=(",", ":"),
+    )
+    return json.dumps({"mac": _mac(key, payload.encode()), "payload": payload})
+
+
+def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
+    """The cached index if it verifies and was built from the database as it is now; else None."""
+    import hmac
+
+    try:
+        envelope = json.loads(cached.read_bytes())
+        payload = envelope["payload"]
+        if not hmac.compare_digest(_mac(key, payload.encode()), str(envelope["mac"])):
+            return None  # forged, or written under another key
+        data = json.loads(payload)
+        if data["format"] != INDEX_FORMAT or data["fingerprint"] != print_:
+            return None  # another shape, or the database changed since
+        index = AdvisoryIndex(
+            source=str(data["source"]),
+            fingerprint=print_,
+            records=int(data["records"]),
+            withdrawn=int(data["withdrawn"]),
+            from_cache=True,
+        )
+        for id_, aliases, summary, package, ranges, versions, source in data["advisories"]:
+            advisory = Advisory(
+                id_,
+                tuple(aliases),
+                summary,
+                package,
+                tuple(tuple((k, v) for k, v in events) for events in ranges),
+                frozenset(versions),
+                source,
+            )
+            index.by_package.setdefault(package, []).append(advisory)
+        return index
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no cache, or an unreadable one: build it again

@@ -7,8 +7,9 @@ redaction, requirements) are imported while the targets' interpreters start up.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 Progress = Callable[["TargetResult"], None]
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_JOBS = 4
+MAX_TIMEOUT = 7 * 24 * 3600.0  # a week: beyond it a time limit is no limit, and clocks overflow
 PROCESS_KINDS = (TargetKind.LOCAL, TargetKind.PYTHON, TargetKind.SSH)  # run the scanner in a child process
 
 
@@ -52,6 +54,7 @@ class ScanOptions:
     static: bool = False  # docker:IMAGE: read the image's files through the engine instead of running it
     probe: ProbeOptions | None = None  # also run the behavioural probes in each live target
     project_in_image: bool = False  # set by scan(): only image targets, so --project is a folder in them
+    allow_outside_includes: bool = False  # -r/-c may name files outside the project and its repository
 
 
 def read_targets_file(path: Path) -> list[str]:
@@ -114,7 +117,7 @@ def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
     if options.read_requirements and declares_requirements(project):
         from envaudit.requirements import read_project
 
-        requirements, issues = read_project(project)
+        requirements, issues = read_project(project, allow_outside=options.allow_outside_includes)
     return ScanContext(
         key=FingerprintKey.load(),
         env_policy=policy,
@@ -219,9 +222,10 @@ def _finish_scan(
 
             assert context is not None
             project = image_project(options)
-            raw, record = image.scan_image(
-                spec, platform=options.platform, python=options.python, project=project
-            )
+            with _static_read(spec, options.timeout):
+                raw, record = image.scan_image(
+                    spec, platform=options.platform, python=options.python, project=project
+                )
             # The image's own Env is what its containers start with: recorded, redacted like any other.
             return _image_snapshot(
                 spec,
@@ -242,7 +246,7 @@ def _finish_scan(
                 from envaudit.targets import image
 
                 stream, attrs = engine.export(spec)
-                with stream:
+                with stream, _static_read(spec, options.timeout):
                     raw, _ = image.scan_saved_stream(
                         spec.spelling, stream, python=options.python, project=project
                     )
@@ -265,6 +269,20 @@ def _finish_scan(
                 context=context,
                 project=project,
             )
+
+
+@contextlib.contextmanager
+def _static_read(spec: TargetSpec, timeout: float) -> Iterator[None]:
+    """An image read as files, held to the per-target time limit like any target that runs code."""
+    from envaudit.targets import tarwalk
+
+    try:
+        with tarwalk.deadline(timeout):
+            yield
+    except tarwalk.ReadTimeout:
+        raise TargetError(
+            spec.spelling, f"timed out after {timeout:g}s reading the image", tip="raise it with --timeout"
+        ) from None
 
 
 IMAGE_KINDS = (TargetKind.DOCKER, TargetKind.DOCKER_ARCHIVE, TargetKind.OCI, TargetKind.OCI_ARCHIVE)
@@ -592,7 +610,7 @@ def probe_options(
     if len(functions) != len(data):
         raise UsageError("each --function needs its --data (give them in pairs)")
     reader, base = config_section(options, "probe", {"canonical", "tolerance", "timeout", "user"})
-    timeout = reader.number("timeout", 60.0)
+    timeout = reader.number("timeout", 60.0, positive=True, maximum=MAX_TIMEOUT)
     specs = []
     configured = reader.table.get("user", [])
     if not isinstance(configured, list):
@@ -607,7 +625,14 @@ def probe_options(
         function, data_file = item.string("function"), item.string("data")
         if not function or not data_file:
             raise item.error("function" if not function else "data", "required")
-        specs.append(user.load(function, Path(data_file), timeout=item.number("timeout", timeout), base=base))
+        specs.append(
+            user.load(
+                function,
+                Path(data_file),
+                timeout=item.number("timeout", timeout, positive=True, maximum=MAX_TIMEOUT),
+                base=base,
+            )
+        )
     specs += [user.load(f, d, timeout=timeout) for f, d in zip(functions, data, strict=True)]
     from envaudit.inprocess.probe_runner import CASES
 
@@ -703,7 +728,8 @@ def pin(
     from envaudit import pin as pinning
     from envaudit.requirements import read_file
 
-    requirements, files = read_file(file)  # bad input fails before anything is scanned
+    # Bad input fails before anything is scanned.
+    requirements, files = read_file(file, allow_outside=options.allow_outside_includes)
     spellings = [reference] if against is None else [reference, against]
     results = scan(spellings, replace(options, read_requirements=False))
     for result in results:
@@ -764,7 +790,11 @@ def audit_options(
         service=chosen,
         service_url=service_url or reader.string("service_url"),
         strict=strict if strict is not None else reader.boolean("strict", False),
-        timeout=timeout if timeout is not None else reader.number("timeout", 15.0),
+        timeout=(
+            timeout
+            if timeout is not None
+            else reader.number("timeout", 15.0, positive=True, maximum=MAX_TIMEOUT)
+        ),
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit import __version__, api
-from envaudit.errors import EnvauditError, ExitCode, UsageError
+from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError
 from envaudit.report import FailOn, ReportFormat
 
 if TYPE_CHECKING:
@@ -34,17 +36,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
+def _seconds(text: str) -> float:
+    value = _finite(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
+    if value > api.MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {api.MAX_TIMEOUT:g} (a week)")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
+    value = _finite(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
 
 
@@ -154,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--service-timeout",
-        type=_positive_float,
+        type=_seconds,
         default=None,
         metavar="SECONDS",
         help="time limit per service request (default: 15)",
@@ -332,6 +346,12 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         help="read [tool.envaudit] from FILE instead of the project's pyproject.toml",
     )
     parser.add_argument(
+        "--allow-outside-includes",
+        action="store_true",
+        help="let -r/-c in requirements files name files outside the project folder and its git "
+        "repository (never /proc, /sys, /dev or special files)",
+    )
+    parser.add_argument(
         "--jobs",
         type=_positive_int,
         default=api.DEFAULT_JOBS,
@@ -340,7 +360,7 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_seconds,
         default=api.DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"per-target time limit (default: {api.DEFAULT_TIMEOUT:g})",
@@ -410,6 +430,7 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
         env_exclude=tuple(args.env_exclude or ()),
         timeout=args.timeout,
         jobs=args.jobs,
+        allow_outside_includes=args.allow_outside_includes,
     )
 
 
@@ -428,6 +449,7 @@ def _progress(count: int) -> Iterator[api.Progress | None]:
         yield None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -439,19 +461,25 @@ def _progress(count: int) -> Iterator[api.Progress | None]:
         console=Console(stderr=True),
         transient=True,
     ) as bar:
+        from envaudit.textsafe import one_line
+
         task = bar.add_task("", total=count)
 
         def advance(result: api.TargetResult) -> None:
             failed = " (failed)" if result.error is not None else ""
-            bar.update(task, advance=1, description=f"{result.spec.name}{failed}")
+            # A target's name is data: never rich markup, never a control sequence.
+            bar.update(task, advance=1, description=escape(one_line(f"{result.spec.name}{failed}")))
 
         yield advance
 
 
 def _error(exc: EnvauditError) -> None:
-    print(f"error: {exc}", file=sys.stderr)
+    from envaudit.textsafe import terminal
+
+    # Messages quote what targets and files said: never let that drive the terminal.
+    print(terminal(f"error: {exc}"), file=sys.stderr)
     if exc.tip:
-        print(f"tip: {exc.tip}", file=sys.stderr)
+        print(terminal(f"tip: {exc.tip}"), file=sys.stderr)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -463,12 +491,26 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     failures = [r.error for r in results if r.error is not None]
     from envaudit import snapshot_io
 
+    save_errors: list[EnvauditError] = []
     if args.output is not None and snapshots:
-        paths = api.output_paths([r.spec for r in results], args.output)
+        # A snapshot that cannot be saved is one error among the results: the others are still
+        # saved and reported.
+        paths: list[Path | None] = [None] * len(results)
+        try:
+            paths = list(api.output_paths([r.spec for r in results], args.output))
+        except EnvauditError as exc:
+            save_errors.append(exc)
         for result, path in zip(results, paths, strict=True):
-            if result.snapshot is not None:
+            if path is None:
+                continue
+            if result.snapshot is None:
+                continue
+            try:
                 snapshot_io.save(result.snapshot, path)
-                print(f"saved {result.spec.spelling} to {path}", file=sys.stderr)
+            except OSError as exc:
+                save_errors.append(InputError(str(path), f"cannot save the snapshot: {_os_problem(exc)}"))
+                continue
+            print(f"saved {result.spec.spelling} to {path}", file=sys.stderr)
     match args.format:
         case ScanFormat.JSON:
             data = [snapshot_io.to_jsonable(s) for s in snapshots]
@@ -486,10 +528,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             from envaudit.report import scan_text
 
             labelled = [(r.spec.name, r.snapshot) for r in results if r.snapshot is not None]
-            scan_text.render_many(labelled, Console(highlight=False))
-    for failure in failures:
+            scan_text.render_many(labelled, Console(highlight=False, markup=False))
+    for failure in [*failures, *save_errors]:
         _error(failure)
-    return max((int(f.exit_code) for f in failures), default=int(ExitCode.OK))
+    return max((int(f.exit_code) for f in [*failures, *save_errors]), default=int(ExitCode.OK))
 
 
 def _emit(report: Report, args: argparse.Namespace) -> None:
@@ -612,16 +654,25 @@ def _cmd_pin(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(plan.unified_diff())
+    from envaudit.textsafe import one_line
+
     for p in plan.proposals:
         if p.hashes_removed:
-            print(f"note: {p.where}: {p.requirement.name} {p.reason}", file=sys.stderr)
+            print(one_line(f"note: {p.where}: {p.requirement.name} {p.reason}"), file=sys.stderr)
     for p in plan.conflicts:
-        print(f"conflict: {p.where}: `{p.requirement.text}`: {p.reason}", file=sys.stderr)
+        print(one_line(f"conflict: {p.where}: `{p.requirement.text}`: {p.reason}"), file=sys.stderr)
     writes = {e.path: e.after for e in plan.edits} if args.write else {}
     if result.constraints is not None:
         writes[args.constraints] = result.constraints
+    if args.write:
+        from envaudit.pin import check_unchanged
+
+        check_unchanged(plan)
     if writes:
         write_all_atomic(writes)
+    if args.write:
+        for edit in plan.edits:
+            print(f"wrote {edit.display}", file=sys.stderr)
     pinned = len(plan.pinned)
     verb = "pinned" if args.write else "would pin"
     print(
@@ -661,7 +712,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except OSError as exc:  # a file named on the command line: a folder, a missing parent, a loop
+        where = exc.filename if exc.filename is not None else "envaudit"
+        _error(InputError(str(where), _os_problem(exc)))
+        return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    return exc.strerror or str(exc)
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -6,6 +6,7 @@ An unknown key or a value of the wrong type is an error naming its full path, e.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,23 @@ class ConfigReader:
             raise self.error(key, "expected true or false")
         return value
 
-    def number(self, key: str, default: float) -> float:
+    def number(
+        self, key: str, default: float, *, positive: bool = False, maximum: float | None = None
+    ) -> float:
+        """A finite number (TOML also has nan and inf), 0 or more; more than 0 if ``positive``."""
         value = self.table.get(key)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, "expected a number")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise self.error(key, f"expected a finite number, got {value!r}")
+        if number < 0 or (positive and number == 0):
+            raise self.error(key, f"must be {'more than 0' if positive else '0 or more'}, got {value!r}")
+        if maximum is not None and number > maximum:
+            raise self.error(key, f"must be at most {maximum:g}, got {value!r}")
+        return number
 
 
 # Sections validated here, and sections other modules validate from Config.raw.

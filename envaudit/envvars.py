@@ -8,20 +8,24 @@ short secret cannot be recovered from a snapshot by trying candidates.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import hmac
 import math
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from envaudit.errors import InputError, UsageError
 from envaudit.model import EnvVar
 
 KEY_ENV_VAR = "ENVAUDIT_FINGERPRINT_KEY"
+MIN_KEY_BYTES = 32
 
 # Name parts (split on anything not a letter or digit) that mark a secret.
 SECRET_NAME_PARTS = frozenset(
@@ -33,6 +37,9 @@ SECRET_NAME_PARTS = frozenset(
         "PASSWD",
         "PASS",
         "PASSPHRASE",
+        "PWD",  # MYSQL_PWD, DB_PWD
+        "PW",
+        "PIN",
         "KEY",
         "APIKEY",
         "CREDENTIAL",
@@ -51,11 +58,29 @@ SECRET_NAME_PARTS = frozenset(
     }
 )
 # Suffixes glued to other words, e.g. GHTOKEN, DBPASSWORD, OPENAI_APIKEY.
-SECRET_NAME_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "ACCESSKEY")
+SECRET_NAME_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "APIKEY", "ACCESSKEY")
 # Names that look secret-ish but are well known not to be.
-NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT", "XAUTHORITY"})
+NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "GPG_AGENT_INFO", "KEYTIMEOUT", "XAUTHORITY", "PWD", "OLDPWD"})
 
-URL_WITH_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<password>[^/\s@]+)(?=@)")
+# scheme://user:PASSWORD@host: the password runs to the *last* @ of the URL, since a password may
+# hold @ and / itself (postgres://app:p@ss/w0rd@db/prod). Masking a little too much beats leaking.
+URL_WITH_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)(?P<password>\S*)(?=@)")
+# The same without a scheme: user:PASSWORD@host[:port][/db], as libpq, redis and many tools take.
+BARE_WITH_PASSWORD = re.compile(
+    r"(?:^|(?<=[\s,;=]))(?P<head>[A-Za-z0-9_.%+\-]*:)(?P<password>(?!//)\S*)"
+    r"(?=@[A-Za-z0-9_.\-]+(?::\d+)?(?:[/?,;\s]|$))"
+)
+# Key=value connection strings (ADO.NET, ODBC, JDBC, libpq): Server=db;User Id=sa;Password=...;
+CONNECTION_STRING_SECRET = re.compile(
+    r"(?i)(?P<head>(?:^|[;\s])\s*(?:password|pwd|pass|passwd|secret|client\s*secret|token|access\s*token|"
+    r"account\s*key|shared\s*access\s*key|accesskey|api\s*key)\s*=\s*)"
+    r"(?P<password>\"[^\"]*\"|'[^']*'|\{[^}]*\}|[^;\s]+)"
+)
+CREDENTIAL_PATTERNS = (
+    ("url-password", URL_WITH_PASSWORD),
+    ("connection-string", CONNECTION_STRING_SECRET),
+    ("url-password", BARE_WITH_PASSWORD),
+)
 TOKEN_PREFIXES = (
     "ghp_",
     "gho_",
@@ -157,25 +182,39 @@ class FingerprintKey:
         environ = os.environ if environ is None else environ
         shared = environ.get(KEY_ENV_VAR)
         if shared:
+            if len(shared.encode()) < MIN_KEY_BYTES:
+                raise UsageError(
+                    f"${KEY_ENV_VAR} is {len(shared.encode())} bytes long; a fingerprint key must be at "
+                    f"least {MIN_KEY_BYTES} (with a short key, short secrets can be guessed from their "
+                    "fingerprints)",
+                    tip="make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'",
+                )
             return cls.from_bytes(hashlib.sha256(shared.encode()).digest())
         config_home = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
         path = config_home / "envaudit" / "fingerprint-key"
         try:
-            return cls.from_bytes(path.read_bytes())
+            return cls._checked(path, path.read_bytes())
         except FileNotFoundError:
             pass
         except OSError:
             return cls._ephemeral()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-            return cls.from_bytes(path.read_bytes())
-        except FileExistsError:  # another envaudit process created it first
-            return cls.from_bytes(path.read_bytes())
+            _create_key_file(path)
+            return cls._checked(path, path.read_bytes())
         except OSError:
             return cls._ephemeral()
+
+    @classmethod
+    def _checked(cls, path: Path, secret: bytes) -> FingerprintKey:
+        if len(secret) < MIN_KEY_BYTES:
+            raise InputError(
+                str(path),
+                f"holds a {len(secret)}-byte fingerprint key; "
+                f"it must be at least {MIN_KEY_BYTES} random bytes",
+                tip=f"delete it to have a new one made on the next run, or set ${KEY_ENV_VAR}",
+            )
+        return cls.from_bytes(secret)
 
     @classmethod
     def _ephemeral(cls) -> FingerprintKey:
@@ -185,6 +224,23 @@ class FingerprintKey:
     def fingerprint(self, name: str, value: str) -> str:
         digest = hmac.new(self.secret, f"{name}\0{value}".encode(), hashlib.sha256).hexdigest()
         return "hmac-sha256:" + digest[:16]
+
+
+def _create_key_file(path: Path) -> None:
+    """Create the key file atomically: the full key is written to a private temporary file, then
+    linked into place. A concurrent first run either wins the link or finds the winner's complete
+    file: no process ever reads a partial or empty key, and all agree on one."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fingerprint-key.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(MIN_KEY_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+        # If another process made it first, its key is the one.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        Path(temporary).unlink()
 
 
 def is_relevant(name: str) -> bool:
@@ -218,10 +274,31 @@ def _looks_like_token(piece: str) -> bool:
     return has_digit and mixed and shannon_bits_per_char(piece) >= HIGH_ENTROPY_BITS_PER_CHAR
 
 
+def mask_credentials(value: str) -> tuple[str, str | None]:
+    """``value`` with every password it carries (in a URL, ``user:pass@host``, a connection
+    string) replaced by ****, and why; (value, None) if it carries none."""
+    reason = None
+    for why, pattern in CREDENTIAL_PATTERNS:
+        masked = pattern.sub(r"\g<head>****", value)
+        if masked != value:
+            reason = reason or why
+            value = masked
+    return value, reason
+
+
+def mask_url_credentials(text: str) -> str:
+    """``text`` safe to show: passwords in URLs and connection strings masked."""
+    return mask_credentials(text)[0]
+
+
 def secret_by_value(value: str) -> str | None:
     """Why ``value`` looks like a secret, or None."""
-    if URL_WITH_PASSWORD.search(value):
-        return "url-password"
+    _, reason = mask_credentials(value)
+    return reason if reason is not None else _secret_besides_credentials(value)
+
+
+def _secret_besides_credentials(value: str) -> str | None:
+    """Why ``value`` looks secret for another reason than a password in it (a token, a signed URL)."""
     for name in _URL_QUERY_NAME.findall(value):
         if secret_by_name(name) or name.lower() in SECRET_QUERY_NAMES:
             return "url-token"
@@ -251,9 +328,11 @@ def redact_one(name: str, value: str, key: FingerprintKey, policy: EnvPolicy) ->
     if reason is None:
         return EnvVar(name=name, value=value, redacted=False, relevant=relevant)
     shown = None
-    if reason == "url-password" and secret_by_value(URL_WITH_PASSWORD.sub(r"\g<head>", value)) is None:
-        # Keep the URL readable (host, user, path) with only the password masked.
-        shown = URL_WITH_PASSWORD.sub(r"\g<head>****", value)
+    if reason in ("url-password", "connection-string"):
+        masked, _ = mask_credentials(value)
+        if _secret_besides_credentials(masked) is None:
+            # Keep the URL or connection string readable (host, user, path) with only the password masked.
+            shown = masked
     return EnvVar(
         name=name,
         value=shown,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -35,7 +36,7 @@ def write_all_atomic(texts: Mapping[Path, str | bytes]) -> None:
             mode = _existing_mode(target)
             if mode is not None and not stat.S_ISREG(mode):
                 if stat.S_ISDIR(mode):
-                    raise IsADirectoryError(f"{given} is a directory")
+                    raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(given))
                 direct.append((target, data))
                 continue
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

@@ -11,7 +11,8 @@ REQUIREMENTS_GLOBS = ("requirements*.txt", "requirements/*.txt")
 def requirement_files(project: Path) -> list[Path]:
     found: list[Path] = []
     for pattern in REQUIREMENTS_GLOBS:
-        found.extend(sorted(p for p in project.glob(pattern) if p.is_file()))
+        # A symlink that leads nowhere (or in a loop) is kept: reading it says what is wrong.
+        found.extend(sorted(p for p in project.glob(pattern) if p.is_file() or p.is_symlink()))
     return found
 
 

@@ -7,7 +7,10 @@ in a file is collected and reported at once, each as FILE:LINE.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -172,7 +175,7 @@ def _hashes(options: list[str]) -> tuple[str, ...]:
     return tuple(hashes)
 
 
-def _name_from_url(url: str, base: Path) -> str | None:
+def _name_from_url(url: str, base: Path, roots: tuple[Path, ...] | None = None) -> str | None:
     """The distribution a bare URL or path requirement names, where that can be told without fetching."""
     egg = _EGG_FRAGMENT.search(url)
     if egg:
@@ -194,8 +197,11 @@ def _name_from_url(url: str, base: Path) -> str | None:
             else Path(local) / "pyproject.toml"
         )
         try:
-            name = tomllib.loads(project.read_text(encoding="utf-8")).get("project", {}).get("name")
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            resolved = project.resolve()
+            if roots is not None and not any(resolved.is_relative_to(root) for root in roots):
+                return None  # outside the project: not read, so not named
+            name = tomllib.loads(read_declared_file(project).decode()).get("project", {}).get("name")
+        except (OSError, RuntimeError, UnsafeFile, tomllib.TOMLDecodeError, UnicodeDecodeError):
             return None
         return name if isinstance(name, str) else None
     return None
@@ -209,6 +215,71 @@ def _looks_like_url_or_path(text: str) -> bool:
     )
 
 
+# A requirements file (or pyproject.toml) larger than this is not one: pip-compile output with
+# hashes for a thousand packages is well under 2 MiB.
+MAX_FILE_BYTES = 8 << 20
+# Never read, whatever a file names or a symlink points at: kernel and device files are not
+# requirements, and reading them leaks secrets (/proc/self/environ) or blocks (a FIFO, /dev/zero).
+_SPECIAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+class UnsafeFile(Exception):
+    """A declared-requirements file that must not be read; the message says why."""
+
+
+def read_declared_file(path: Path) -> bytes:
+    """The bytes of a requirements file or pyproject.toml: a regular file, no larger than
+    MAX_FILE_BYTES, never a device, FIFO, socket or a file of /proc, /sys or /dev.
+
+    Raises OSError as ``open`` does, UnsafeFile for what is refused."""
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(root) for root in _SPECIAL_ROOTS):
+        raise UnsafeFile(f"{path} is a system file, not a requirements file (never read)")
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it anyway.
+    fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeFile(f"{path} is not a regular file (a device, FIFO or socket is never read)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise UnsafeFile(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB: not a requirements file")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnsafeFile(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB: not a requirements file")
+    return data
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The root of the git work tree holding ``folder`` (the nearest parent with a ``.git``), if any."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def allowed_roots(project: Path) -> tuple[Path, ...]:
+    """Where a project's files may include others from: the project folder, and the repository
+    it lives in (monorepos share constraint files at the top)."""
+    root = project.resolve()
+    repository = repository_root(root)
+    return (root,) if repository is None else (root, repository)
+
+
+def _leading_name(text: str) -> str:
+    """The requirement's name as far as it can be told: the only part of a bad line ever echoed,
+    since the line may come from a file that is not a requirements file at all (a ``.env``)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]{0,99})", text)
+    return match.group(1) if match else ""
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return "a symbolic link loop" if "loop" in str(exc).lower() else str(exc)
+
+
 @dataclass
 class _Reader:
     """Reads one requirements file and the files it includes, collecting problems as it goes."""
@@ -217,32 +288,22 @@ class _Reader:
     problems: list[Problem]
     requirements: list[Requirement]
     issues: list[Issue]
-    visited: dict[Path, None]  # an ordered set: files in the order they were read
-    confined: bool = False  # a project copied out of a target: includes never reach outside it
+    visited: dict[Path, bytes | None]  # every file in the order it was read, with what was read
+    # Folders that files may be read from (None: anywhere, --allow-outside-includes); a project
+    # copied out of a target is confined to its own folder, whatever is asked.
+    roots: tuple[Path, ...] | None = None
+    confined: bool = False  # a project copied out of a target: no flag lets it reach further
 
     def display(self, path: Path) -> str:
         try:
             return str(path.resolve().relative_to(self.display_root))
         except ValueError:
-            return str(path)
+            return str(path.resolve())
 
     def read(self, path: Path, kind: RequirementKind, included_from: str | None) -> None:
-        resolved = path.resolve()
-        if self.confined and not resolved.is_relative_to(self.display_root):
-            self.problems.append(
-                Problem(included_from or str(path), "includes a file outside the project folder (not read)")
-            )
-            return
-        if resolved in self.visited:
-            return  # included twice, or an include cycle: each file is read once
-        self.visited[resolved] = None
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            self.problems.append(Problem(included_from or str(path), f"requirements file not found: {path}"))
-            return
-        except OSError as exc:
-            self.problems.append(Problem(included_from or str(path), f"cannot read {path}: {exc.strerror}"))
+        where = included_from or str(path)
+        raw = self.read_bytes(path, where)
+        if raw is None:
             return
         try:
             text = raw.decode("utf-8-sig")
@@ -252,6 +313,39 @@ class _Reader:
             return
         for line in logical_lines(text):
             self._line(path, line, kind)
+
+    def read_bytes(self, path: Path, where: str) -> bytes | None:
+        """The file's bytes, or None with the problem recorded (outside the roots, unsafe,
+        unreadable, already read)."""
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, on Python < 3.13
+            self.problems.append(Problem(where, f"cannot read {path}: {_why(exc)}"))
+            return None
+        if self.roots is not None and not any(resolved.is_relative_to(root) for root in self.roots):
+            problem = (
+                f"{path} is outside the project folder: not read"
+                if self.confined
+                else f"{path} is outside the project folder and its repository: not read "
+                "(pass --allow-outside-includes to read it)"
+            )
+            self.problems.append(Problem(where, problem))
+            return None
+        if resolved in self.visited:
+            return None  # included twice, or an include cycle: each file is read once
+        self.visited[resolved] = None
+        try:
+            data = read_declared_file(path)
+        except FileNotFoundError:
+            self.problems.append(Problem(where, f"requirements file not found: {path}"))
+        except UnsafeFile as exc:
+            self.problems.append(Problem(where, str(exc)))
+        except OSError as exc:
+            self.problems.append(Problem(where, f"cannot read {path}: {_why(exc)}"))
+        else:
+            self.visited[resolved] = data
+            return data
+        return None
 
     def _line(self, path: Path, line: LogicalLine, kind: RequirementKind) -> None:
         source = self.display(path)
@@ -283,21 +377,21 @@ class _Reader:
             elif option in _GLOBAL_OPTIONS:
                 return
             else:
-                self.problems.append(Problem(where, f"unknown option {option!r}"))
+                shown = option if _OPTION_SHAPE.fullmatch(option) else "(not an option name)"
+                self.problems.append(Problem(where, f"unknown option {shown!r}"))
                 return
         requirement_text, options = split_options(text)
         hashes = _hashes(options)
         if editable or (
             _looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]
         ):
-            name = _name_from_url(requirement_text, path.parent)
+            name = _name_from_url(requirement_text, path.parent, self.roots)
             if name is None:
+                shown = _shown_location(requirement_text)
                 self.issues.append(
                     Issue(
                         code="unnamed-requirement",
-                        message=(
-                            f"cannot tell which distribution {requirement_text!r} installs; add #egg=NAME"
-                        ),
+                        message=f"cannot tell which distribution {shown!r} installs; add #egg=NAME",
                         path=where,
                     )
                 )
@@ -337,9 +431,24 @@ def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | N
     try:
         return PkgRequirement(text)
     except InvalidRequirement as exc:
-        detail = str(exc).splitlines()[0]
-        problems.append(Problem(where, f"invalid requirement {text!r}: {detail}"))
+        # Only the name and packaging's first line (which names the expected token, not the text):
+        # the line may be a secret from a file that was never a requirements file.
+        detail = str(exc).splitlines()[0][:200]
+        name = _leading_name(text)
+        shown = f"invalid requirement {name!r}" if name else "invalid requirement"
+        problems.append(Problem(where, f"{shown}: {detail}"))
         return None
+
+
+_OPTION_SHAPE = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]{0,40}")
+
+
+def _shown_location(text: str) -> str:
+    """A URL or path requirement as it may be shown: credentials masked, bounded in length."""
+    from envaudit.envvars import mask_url_credentials
+
+    shown = mask_url_credentials(text)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
 def _from_packaging(
@@ -391,14 +500,12 @@ def _key_offset(text: str, start: int, key: str) -> int:
     return match.end() if match else start
 
 
-def read_pyproject(path: Path, display: str) -> tuple[list[Requirement], list[Problem]]:
+def read_pyproject(raw: bytes, display: str) -> tuple[list[Requirement], list[Problem]]:
     problems: list[Problem] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return [], [Problem(display, "not UTF-8 text")]
-    except OSError as exc:
-        return [], [Problem(display, f"cannot read: {exc.strerror}")]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -454,42 +561,65 @@ def read_pyproject(path: Path, display: str) -> tuple[list[Requirement], list[Pr
 # --- the project ------------------------------------------------------------------------------
 
 
-def read_file(path: Path) -> tuple[tuple[Requirement, ...], tuple[Path, ...]]:
+def read_file(
+    path: Path, *, allow_outside: bool = False
+) -> tuple[tuple[Requirement, ...], dict[Path, bytes]]:
     """The requirements declared in one file (a requirements file and its includes, or a
-    pyproject.toml), and every file they came from; sources are relative to ``path``'s folder."""
+    pyproject.toml), and every file they came from with the bytes they were read from (an edit
+    applies to those, and only while the file still holds them); sources are relative to
+    ``path``'s folder. Includes stay inside that folder and its repository unless ``allow_outside``."""
     root = path.resolve().parent
-    reader = _Reader(display_root=root, problems=[], requirements=[], issues=[], visited={})
+    reader = _Reader(
+        display_root=root,
+        problems=[],
+        requirements=[],
+        issues=[],
+        visited={},
+        roots=None if allow_outside else allowed_roots(root),
+    )
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
     if path.name == "pyproject.toml" or path.suffix == ".toml":
-        if not path.is_file():
-            raise InputError(str(path), "no such file")
-        reqs, problems = read_pyproject(path, reader.display(path))
-        reader.requirements.extend(reqs)
-        reader.problems.extend(problems)
-        reader.visited[path.resolve()] = None
+        _read_pyproject_into(reader, path)
     else:
-        if not path.is_file():
-            raise InputError(str(path), "no such file")
         reader.read(path, RequirementKind.REQUIREMENT, None)
     if reader.problems:
         raise RequirementsError(reader.problems)
-    return tuple(reader.requirements), tuple(reader.visited)
+    return tuple(reader.requirements), {p: data for p, data in reader.visited.items() if data is not None}
+
+
+def _read_pyproject_into(reader: _Reader, path: Path) -> None:
+    raw = reader.read_bytes(path, str(path))
+    if raw is not None:
+        reqs, problems = read_pyproject(raw, reader.display(path))
+        reader.requirements.extend(reqs)
+        reader.problems.extend(problems)
 
 
 def read_project(
-    project: Path, *, confined: bool = False
+    project: Path, *, confined: bool = False, allow_outside: bool = False
 ) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
-    """Every requirement declared in ``project``; raises RequirementsError listing all problems."""
+    """Every requirement declared in ``project``; raises RequirementsError listing all problems.
+
+    Files (and the files they include) are read only from the project folder and the repository
+    it is in, unless ``allow_outside``; ``confined`` (a project copied out of a target) keeps them
+    to the project folder whatever is asked."""
     root = project.resolve()
+    roots: tuple[Path, ...] | None = (root,) if confined else None if allow_outside else allowed_roots(root)
     reader = _Reader(
-        display_root=root, problems=[], requirements=[], issues=[], visited={}, confined=confined
+        display_root=root,
+        problems=[],
+        requirements=[],
+        issues=[],
+        visited={},
+        roots=roots,
+        confined=confined,
     )
     for path in requirement_files(project):
         reader.read(path, RequirementKind.REQUIREMENT, None)
     pyproject = project / "pyproject.toml"
     if pyproject.is_file():
-        reqs, problems = read_pyproject(pyproject, reader.display(pyproject))
-        reader.requirements.extend(reqs)
-        reader.problems.extend(problems)
+        _read_pyproject_into(reader, pyproject)
     if reader.problems:
         raise RequirementsError(reader.problems)
     return tuple(reader.requirements), tuple(reader.issues)

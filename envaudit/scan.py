@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from envaudit import __version__
+from envaudit import __version__, names
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
 from envaudit.errors import TargetError
 from envaudit.inprocess.scanner import MARKER
@@ -159,11 +159,16 @@ def build_snapshot(
             sys_path=tuple(str(p) for p in facts["sys_path"]),
         )
         editable = frozenset(str(p) for p in raw.get("editable_locations") or ())
+        reported = raw["distributions"]
+        # A name is the one thing of a distribution that ends up in files we write (constraints,
+        # pins): one that is not a PEP 508 name is dropped here, and said so; the canonical name
+        # is computed again rather than taken from the target.
+        bad_names = [d for d in reported if not names.is_valid(str(d["name"]))]
         dists = [
             Distribution(
                 name=str(d["name"]),
                 version=str(d["version"]),
-                canonical_name=str(d["canonical_name"]),
+                canonical_name=names.canonical(str(d["name"])),
                 location=str(d["location"]),
                 metadata_path=str(d["metadata_path"]),
                 metadata_format=MetadataFormat(d["metadata_format"]),
@@ -173,11 +178,20 @@ def build_snapshot(
                 requires_python=d.get("requires_python"),
                 layer=d.get("layer"),
             )
-            for d in raw["distributions"]
+            for d in reported
+            if names.is_valid(str(d["name"]))
         ]
         issues = [
             Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]
         ]
+        issues.extend(
+            Issue(
+                code="invalid-metadata",
+                message=f"a distribution named {str(d['name'])[:100]!r} (not a valid name): ignored",
+                path=str(d.get("metadata_path") or "") or None,
+            )
+            for d in bad_names
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TargetError(target, f"the scanner's output was not understood ({exc!r})") from None
 

@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from envaudit import names
 from envaudit.errors import InputError
 from envaudit.model import SCHEMA_VERSION, Origin, Snapshot, StrPairs
 
@@ -275,6 +276,14 @@ def from_jsonable(data: Any) -> Snapshot:
         snapshot: Snapshot = _dataclass_decoder(Snapshot)(data)
     except _Bad as bad:
         raise SchemaError(bad.path(), bad.problem) from None
+    for field in ("distributions", "shadowed"):
+        dists = getattr(snapshot, field)
+        bad_index = names.first_invalid([d.name for d in dists], [d.canonical_name for d in dists])
+        if bad_index is not None:
+            raise SchemaError(
+                f"{field}[{bad_index}].name",
+                "not a valid distribution name, or its canonical_name does not match it",
+            )
     return snapshot
 
 
@@ -285,10 +294,14 @@ def loads(text: str, source: str) -> Snapshot:
         raise InputError(
             source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:  # "[[[[...": no snapshot nests that deep
+        raise InputError(source, "not a valid snapshot: nested too deeply") from None
     try:
         return from_jsonable(data)
     except SchemaError as exc:
         raise InputError(source, f"not a valid snapshot: {exc}") from None
+    except RecursionError:
+        raise InputError(source, "not a valid snapshot: nested too deeply") from None
 
 
 def load(path: Path) -> Snapshot:

@@ -30,7 +30,7 @@ def envaudit(tmp_path: Path) -> Runner:
     def run(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
         base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         # A fixed fingerprint key keeps runs comparable and keeps the user's key file out of tests.
-        base["ENVAUDIT_FINGERPRINT_KEY"] = "tests"
+        base["ENVAUDIT_FINGERPRINT_KEY"] = "envaudit-tests-fingerprint-key-0123456789"
         proc = subprocess.run(
             [str(ENVAUDIT), *args],
             capture_output=True,

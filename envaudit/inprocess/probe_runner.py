@@ -614,12 +614,23 @@ def _digest(data: Any) -> str:
 # --- running ---------------------------------------------------------------------------------------
 
 
-class ProbeTimeout(Exception):
-    pass
+class ProbeTimeout(BaseException):
+    """A BaseException, like KeyboardInterrupt: user code's ``except Exception`` does not catch it."""
+
+
+# Once a probe is over its time, the alarm fires again at this interval until the probe gives up,
+# so even a handler that catches everything (``except BaseException``, bare ``except:``) in a
+# loop is interrupted again the moment it goes on.
+REARM_SECONDS = 0.25
+# [running, fired]: the alarm raises only while a probe's own code runs, and a probe it fired on
+# is a timeout even if its code caught every interruption and returned.
+_probe_state = [False, False]
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    raise ProbeTimeout()
+    if _probe_state[0]:
+        _probe_state[1] = True
+        raise ProbeTimeout()
 
 
 def _clean_message(message: Any) -> str:
@@ -640,16 +651,22 @@ def _guarded(fn: Callable[[], Any], seconds: float) -> dict[str, Any]:
         warnings.simplefilter("always")
         if alarm:
             signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            signal.setitimer(signal.ITIMER_REAL, seconds, REARM_SECONDS)
         try:
-            record["value"] = fn()
+            try:
+                _probe_state[:] = [True, False]
+                value = fn()
+            finally:
+                _probe_state[0] = False  # from here on the alarm no longer raises
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            if _probe_state[1]:
+                raise ProbeTimeout()  # it went over its time, whatever it caught on the way
+            record["value"] = value
         except ProbeTimeout:
             record.update(status="timeout", error_type="Timeout", error="took longer than %gs" % seconds)
         except Exception as exc:  # what a case raises is its result
             record.update(status="error", error_type=type(exc).__name__, error=_clean_message(exc))
-        finally:
-            if alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
     seen = set()
     for w in caught:
         item = (w.category.__name__, _clean_message(w.message))

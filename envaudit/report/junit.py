@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from envaudit.findings import Finding, Report
+from envaudit.textsafe import xml
 
 
 def _judged(report: Report) -> tuple[set[int], dict[int, str]]:
@@ -55,5 +56,10 @@ def render(report: Report) -> str:
         element.set("failures", str(len(element.findall(".//failure"))))
         element.set("skipped", str(len(element.findall(".//skipped"))))
         element.set("errors", "0")
+    for element in root.iter():  # values from targets: characters XML cannot hold are escaped
+        if element.text:
+            element.text = xml(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, xml(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from envaudit.findings import Finding, Report, Severity
 from envaudit.report import counts
+from envaudit.textsafe import markdown as cell
+from envaudit.textsafe import markdown_code as code
 
 ICON = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟡 warning", Severity.INFO: "⚪ info"}
 MAX_ROWS = 200  # a PR comment has a size limit; the rest is counted, not dropped silently
-
-
-def cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def render(report: Report) -> str:
@@ -25,7 +23,7 @@ def render(report: Report) -> str:
     ]
     for i, e in enumerate(report.environments):
         role = "reference" if i == 0 else "compared"
-        lines.append(f"- {role}: **{cell(e.label)}** — {e.python}, {e.distributions} distributions")
+        lines.append(f"- {role}: **{cell(e.label)}** — {cell(e.python)}, {e.distributions} distributions")
     lines.append("")
     if report.findings:
         lines += ["| severity | rule | environment | finding | where |", "|---|---|---|---|---|"]
@@ -48,10 +46,11 @@ def render(report: Report) -> str:
         ]
         for row in report.matrix[:MAX_ROWS]:
             versions = [
-                f"**{v or '—'}**" if label in row.outliers else (v or "—")
+                f"**{cell(v or '—')}**" if label in row.outliers else cell(v or "—")
                 for label, v in zip(labels, row.versions, strict=True)
             ]
-            lines.append(f"| {cell(row.package)} | {row.consensus or '—'} | " + " | ".join(versions) + " |")
+            consensus = cell(row.consensus or "—")
+            lines.append(f"| {cell(row.package)} | {consensus} | " + " | ".join(versions) + " |")
         lines += ["", "</details>", ""]
     if report.verdict is not None:
         v = report.verdict
@@ -60,7 +59,8 @@ def render(report: Report) -> str:
             f"{len(report.checks)} checks run."
         )
         for s in v.suppressed:
-            lines.append(f"- not counted: `{s.finding.rule}` {cell(s.finding.subject)} — {cell(s.reason)}")
+            subject, reason = cell(s.finding.subject), cell(s.reason)
+            lines.append(f"- not counted: {code(s.finding.rule)} {subject} — {reason}")
         for note in v.notes:
             lines.append(f"- note: {cell(note)}")
         if v.tip:
@@ -70,7 +70,7 @@ def render(report: Report) -> str:
 
 
 def _row(f: Finding) -> str:
-    where = f"`{f.location}`" if f.location else ""
+    where = code(str(f.location)) if f.location else ""
     env = f.environments[-1] if f.environments else ""
     text = cell(f.message)
     envs = f.environments
@@ -78,4 +78,4 @@ def _row(f: Finding) -> str:
         value = f.detail(key)
         if value:  # probe findings: each side's outcome and the change behind it
             text += f"<br>{cell(label)}: {cell(value if len(value) <= 300 else value[:299] + '…')}"
-    return f"| {ICON[f.severity]} | `{f.rule}` | {cell(env)} | {text} | {where} |"
+    return f"| {ICON[f.severity]} | {code(f.rule)} | {cell(env)} | {text} | {where} |"

@@ -10,40 +10,52 @@ from rich.table import Table
 from rich.text import Text
 
 from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
+from envaudit.textsafe import one_line as safe
+
+# Every string from the snapshot passes through ``safe`` (controls escaped) on its way out, and
+# nothing is printed as rich markup: "[/x]" in a path is text, "requests[socks]" keeps its extras.
 
 LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
 UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
+
+
+def _resolved(executable: str, resolved: str) -> str:
+    return f" → {resolved}" if resolved != executable else ""
 
 
 def _interpreter_line(snapshot: Snapshot) -> str:
     i = snapshot.interpreter
     libc = f" · {i.libc} {i.libc_version}".rstrip() if i.libc else ""
     venv = " · venv" if i.is_venv else ""
-    return f"{i.implementation} {i.version or '(version unknown)'} · {i.os} {i.machine}{libc}{venv}"
+    return safe(f"{i.implementation} {i.version or '(version unknown)'} · {i.os} {i.machine}{libc}{venv}")
 
 
 def render(snapshot: Snapshot, console: Console, label: str | None = None) -> None:
     p, i = snapshot.provenance, snapshot.interpreter
     title = f"{label} ({p.target})" if label and label != p.target else p.target
-    console.print(Text(f"envaudit scan · {title}", style="bold"))
+    console.print(Text(safe(f"envaudit scan · {title}"), style="bold"))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     grid.add_row(
         "interpreter",
-        i.executable + (f" → {i.resolved_executable}" if i.resolved_executable != i.executable else ""),
+        Text(safe(i.executable + _resolved(i.executable, i.resolved_executable))),
     )
     if i.requested and i.requested != i.executable:
-        grid.add_row("requested", i.requested)
-    grid.add_row("python", _interpreter_line(snapshot))
-    grid.add_row("prefix", i.prefix + (f" (base {i.base_prefix})" if i.is_venv else ""))
+        grid.add_row("requested", Text(safe(i.requested)))
+    grid.add_row("python", Text(_interpreter_line(snapshot)))
+    grid.add_row("prefix", Text(safe(i.prefix + (f" (base {i.base_prefix})" if i.is_venv else ""))))
     if snapshot.image is not None:
         image = snapshot.image
         tags = f" {', '.join(image.repo_tags)}" if image.repo_tags else ""
         grid.add_row(
             "image",
-            f"{image.id[:19]}{tags} · {image.os}/{image.architecture} · "
-            f"{len(image.layers)} layers · read {image.read}",
+            Text(
+                safe(
+                    f"{image.id[:19]}{tags} · {image.os}/{image.architecture} · "
+                    f"{len(image.layers)} layers · read {image.read}"
+                )
+            ),
         )
     shadowed = f" ({len(snapshot.shadowed)} shadowed copies)" if snapshot.shadowed else ""
     grid.add_row("distributions", f"{len(snapshot.distributions)}{shadowed}")
@@ -57,12 +69,12 @@ def render(snapshot: Snapshot, console: Console, label: str | None = None) -> No
     if snapshot.shadowed:
         console.print(Text("shadowed copies (hidden behind an earlier sys.path entry)", style="bold"))
         for d in snapshot.shadowed:
-            console.print(f"  {d.name} {d.version} in {d.location}, hidden by {d.shadowed_by}")
+            console.print(Text(safe(f"  {d.name} {d.version} in {d.location}, hidden by {d.shadowed_by}")))
     if snapshot.issues:
         console.print(Text(f"issues ({len(snapshot.issues)})", style="bold yellow"))
         for issue in snapshot.issues:
             where = f" {issue.path}:" if issue.path else ""
-            console.print(f"  [{issue.code}]{where} {issue.message}", markup=False)
+            console.print(Text(safe(f"  [{issue.code}]{where} {issue.message}")))
     console.print(Text(summary(snapshot), style="bold"), soft_wrap=True)  # one line, for grep
 
 
@@ -71,29 +83,34 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
     if run is None:
         return
     if not run.applicable:
-        console.print(Text(f"probes: not applicable ({run.reason})", style="bold"))
+        console.print(Text(safe(f"probes: not applicable ({run.reason})"), style="bold"))
         return
     stack = f"pandas {run.pandas}, numpy {run.numpy}" + (f", pyarrow {run.pyarrow}" if run.pyarrow else "")
     statuses = Counter(c.status.value for c in run.cases)
     warned = sum(bool(c.warnings) for c in run.cases)
     console.print(
         Text(
-            f"probes ({stack}; suite {run.suite_version}, {run.seconds:.2f}s): {len(run.cases)} cases, "
-            + ", ".join(f"{n} {k}" for k, n in sorted(statuses.items()))
-            + f", {warned} warned",
+            safe(
+                f"probes ({stack}; suite {run.suite_version}, {run.seconds:.2f}s): {len(run.cases)} cases, "
+                + ", ".join(f"{n} {k}" for k, n in sorted(statuses.items()))
+                + f", {warned} warned"
+            ),
             style="bold",
         )
     )
     for u in run.user:
         if u.status.value != "ok":
-            console.print(f"  {u.name}({u.data}): {u.status.value}: {u.error_type}: {u.error}", markup=False)
+            console.print(Text(safe(f"  {u.name}({u.data}): {u.status.value}: {u.error_type}: {u.error}")))
             continue
         gaps = ", ".join(f"{c.column} {c.count}" for c in u.nan_in if c.count)
         after = ", ".join(f"{c.column} {c.count}" for c in u.nan_out if c.count)
         console.print(
-            f"  {u.name}({u.data}): {u.rows_in} rows in, {u.rows_out} out; missing before: {gaps or 'none'}; "
-            f"after: {after or 'none'}",
-            markup=False,
+            Text(
+                safe(
+                    f"  {u.name}({u.data}): {u.rows_in} rows in, {u.rows_out} out; "
+                    f"missing before: {gaps or 'none'}; after: {after or 'none'}"
+                )
+            )
         )
 
 
@@ -122,8 +139,17 @@ def _requirements(snapshot: Snapshot, console: Console) -> None:
     for r in notable:
         installed = _installed_cell(r)
         where = f"{r.source}:{r.line}" if r.line else r.source
-        table.add_row(r.text, PIN_LABELS[r.pin], installed, where)
+        table.add_row(Text(safe(_shown(r))), PIN_LABELS[r.pin], installed, Text(safe(where)))
     console.print(table)
+
+
+def _shown(r: Requirement) -> str:
+    """The requirement as written, with a URL's password masked."""
+    if r.url:
+        from envaudit.envvars import mask_url_credentials
+
+        return mask_url_credentials(r.text)
+    return r.text
 
 
 # Short labels keep the table inside 80 columns; JSON and the model keep the full names.
@@ -141,13 +167,13 @@ def _installed_cell(r: Requirement) -> Text:
         case RequirementStatus.MISSING:
             return Text("missing", style="red")
         case RequirementStatus.WRONG_VERSION:
-            return Text(f"{r.installed_version} ✗", style="red")
+            return Text(safe(f"{r.installed_version} ✗"), style="red")
         case RequirementStatus.UNKNOWN:
-            return Text(f"{r.installed_version or '?'} ?", style="yellow")
+            return Text(safe(f"{r.installed_version or '?'} ?"), style="yellow")
         case RequirementStatus.NOT_APPLICABLE:
             return Text("n/a", style="dim")
         case RequirementStatus.SATISFIED:
-            return Text(r.installed_version or "ok")
+            return Text(safe(r.installed_version or "ok"))
 
 
 def _environment(snapshot: Snapshot, console: Console) -> None:
@@ -164,9 +190,9 @@ def _environment(snapshot: Snapshot, console: Console) -> None:
     )
     for var in relevant:
         shown = var.value if not var.redacted else f"<redacted {var.fingerprint}>"
-        console.print(f"  {var.name}={shown}", markup=False, highlight=False)
+        console.print(Text(safe(f"  {var.name}={shown}")))
     if redacted:
-        console.print("  redacted: " + ", ".join(f"{v.name} ({v.reason})" for v in redacted), markup=False)
+        console.print(Text(safe("  redacted: " + ", ".join(f"{v.name} ({v.reason})" for v in redacted))))
 
 
 def summary(snapshot: Snapshot) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
 from envaudit.report import summary_line
+from envaudit.textsafe import one_line, terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +31,10 @@ NOTHING_FOUND = {"diff": "no differences found", "audit": "no known vulnerabilit
 
 
 def render_to_string(report: Report, width: int = PLAIN_WIDTH) -> str:
-    return "".join(text for line in layout(report, width) for text, _ in [*line, ("\n", None)])
+    # Values come from targets: a line break inside one is shown as \n (it must not forge a report
+    # line), and every other control character is escaped in one pass over the whole text.
+    lines = ("".join(segment for segment, _ in line).replace("\n", "\\n") for line in layout(report, width))
+    return terminal("".join(line + "\n" for line in lines))
 
 
 def render_to_stream(report: Report, stream: TextIO | None = None) -> None:
@@ -51,7 +55,7 @@ def print_rich(lines: list[Line], console: Console) -> None:
     for line in lines:
         text = Text()
         for segment, style in line:
-            text.append(segment, style=style)
+            text.append(one_line(segment), style=style)
         console.print(text, soft_wrap=True)  # already wrapped to the console's width
 
 

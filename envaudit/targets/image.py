@@ -384,7 +384,7 @@ class _Checked(io.RawIOBase):
     def readinto(self, target: Any) -> int:
         try:
             data = self._inner.read(len(target))
-        except tarwalk.TarError:
+        except (tarwalk.TarError, tarwalk.ReadTimeout):
             raise
         except Exception as exc:  # zlib.error, EOFError, OSError, zstandard.ZstdError, ...
             raise tarwalk.TarError(f"{self._kind} data is corrupt or truncated ({exc})") from None

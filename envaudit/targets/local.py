@@ -48,16 +48,20 @@ def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
         if python3 is None:
             raise TargetError(spec.spelling, "no python3 on PATH", tip="name one with python:PATH")
         return python3
-    path = Path(spec.location).expanduser()
+    shown = Path(spec.location).expanduser()  # what the user wrote, for messages
+    # Absolute, so that a relative path names a file in the current folder: "python:./python3"
+    # must never become a bare "python3" that the OS would look up on PATH instead. (Not
+    # resolve(): a venv's bin/python is a symlink, and the venv is what it names.)
+    path = Path(os.path.abspath(shown))  # noqa: PTH100
     if path.is_dir():
         found = venv_interpreter(path)
         if found is None:
-            raise TargetError(spec.spelling, f"{path} is a folder with no bin/python3 or bin/python in it")
+            raise TargetError(spec.spelling, f"{shown} is a folder with no bin/python3 or bin/python in it")
         return str(found)
     if not path.exists():
-        raise TargetError(spec.spelling, f"no such interpreter: {path}")
+        raise TargetError(spec.spelling, f"no such interpreter: {shown}")
     if not os.access(path, os.X_OK):
-        raise TargetError(spec.spelling, f"{path} is not executable")
+        raise TargetError(spec.spelling, f"{shown} is not executable")
     return str(path)
 
 

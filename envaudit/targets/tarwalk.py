@@ -14,8 +14,11 @@ Nothing here writes anywhere: a member is a name, a type, a size and, on request
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Protocol
@@ -27,10 +30,47 @@ GNU_LONGNAME, GNU_LONGLINK, PAX, PAX_GLOBAL = ord("L"), ord("K"), ord("x"), ord(
 _EXTENDED = frozenset((GNU_LONGNAME, GNU_LONGLINK, PAX, PAX_GLOBAL))
 _NO_DATA = frozenset(b"12345")  # links, devices and folders carry no data in the archive
 MAX_EXTENDED = 1 << 20  # a long name or pax header larger than this is hostile, not a name
+# No member is larger: tar's own octal field tops out at 8 GiB, and an image layer's file is far
+# smaller. A size beyond this (or a negative one, which base-256 and pax can say) is hostile.
+MAX_MEMBER = 1 << 40
+_CHECK_EVERY = 64  # headers between two looks at the clock
 
 
 class TarError(Exception):
     """The archive is corrupt or truncated; the message says where."""
+
+
+class ReadTimeout(Exception):
+    """The time given to read (``deadline``) ran out. Not a TarError: the archive may be fine."""
+
+
+# The deadline of the read going on in this thread (static image targets read in worker threads).
+_deadline = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every read and skip through sources of this module, in this thread, raises ReadTimeout
+    once ``seconds`` have passed: a hostile archive (a decompression bomb) cannot outlast
+    ``--timeout``."""
+    previous = getattr(_deadline, "at", None)
+    _deadline.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadline.at = previous
+
+
+def check_deadline() -> None:
+    at = getattr(_deadline, "at", None)
+    if at is not None and time.monotonic() > at:
+        raise ReadTimeout
+
+
+def _checked_size(size: int) -> int:
+    if size < 0 or size > MAX_MEMBER:
+        raise TarError(f"a member claims a size of {size} bytes (hostile or corrupt)")
+    return size
 
 
 class Source(Protocol):
@@ -60,6 +100,8 @@ class BufferSource:
         return bytes(data)
 
     def skip(self, n: int) -> None:
+        if n < 0:  # never backwards: that is how a hostile header would make the walk loop
+            raise TarError("a member would move the reader backwards (corrupt data)")
         if self.pos + n > self.end:
             self.pos = self.end
             raise TarError("unexpected end of data: the archive is truncated")
@@ -89,6 +131,7 @@ class _Window(io.RawIOBase):
         return True
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        check_deadline()
         n = min(len(target), len(self._view) - self._pos)
         target[:n] = self._view[self._pos : self._pos + n]
         self._pos += n
@@ -112,6 +155,7 @@ class StreamSource:
         out = self._head[:n]
         self._head = self._head[n:]
         while len(out) < n:  # a decompressor may return fewer bytes than asked, before the end
+            check_deadline()
             chunk = self._stream.read(n - len(out))
             if not chunk:
                 break
@@ -120,6 +164,8 @@ class StreamSource:
         return out
 
     def skip(self, n: int) -> None:
+        if n < 0:
+            raise TarError("a member would move the reader backwards (corrupt data)")
         while n > 0:
             chunk = self.read(min(n, 1 << 20))
             if not chunk:
@@ -219,7 +265,11 @@ class Walker:
         long_link: str | None = None
         pax: dict[str, str] = {}
         read, skip, tell = source.read, source.skip, source.tell
+        headers = 0
         while True:
+            headers += 1
+            if headers % _CHECK_EVERY == 0:
+                check_deadline()
             if self._pending:
                 skip(self._pending)
                 self._pending = 0
@@ -240,8 +290,10 @@ class Walker:
                 raise TarError(f"the header at offset {where} fails its checksum (corrupt data)")
             try:
                 size = int(header[124:135], 8)  # the common case: 11 octal digits
+                if size < 0:  # int() takes a sign: "-0000000001" is no tar size
+                    _checked_size(size)
             except ValueError:
-                size = _number(header[124:136])
+                size = _checked_size(_number(header[124:136]))
             kind = header[156]
             padded = (size + 511) & ~511
             if kind in _EXTENDED:
@@ -271,7 +323,7 @@ class Walker:
                 link = pax.get("linkpath", link)
                 if "size" in pax:
                     try:
-                        size = int(pax["size"])
+                        size = _checked_size(int(pax["size"]))
                     except ValueError:
                         raise TarError("a malformed pax size") from None
                     padded = (size + 511) & ~511
@@ -316,6 +368,8 @@ class Walker:
         """Move past the member whatever the nested reader consumed (it may stop early)."""
         end = member.offset + (member.size + BLOCK - 1) // BLOCK * BLOCK
         self._pending = 0
+        if end < self.source.tell():
+            raise TarError(f"{member.name}: a nested archive read past its member (corrupt data)")
         self.source.skip(end - self.source.tell())
 
 

@@ -47,7 +47,7 @@ class Outcome:
 
 def bench_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["ENVAUDIT_FINGERPRINT_KEY"] = "bench"
+    env["ENVAUDIT_FINGERPRINT_KEY"] = "envaudit-bench-fingerprint-key-0123456789"
     return env
 
 

@@ -153,7 +153,7 @@ def test_constraints_file_lists_every_distribution(envaudit: Runner, tmp_path: P
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("requirements.txt", "error: requirements.txt:3: invalid requirement 'pandas>=>1'"),
+        ("requirements.txt", "error: requirements.txt:3: invalid requirement 'pandas': "),
         ("pyproject.toml", "error: pyproject.toml: TOML syntax error: "),
     ],
 )
