@@ -13,7 +13,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -285,10 +285,11 @@ class _Reader:
     """Reads one requirements file and the files it includes, collecting problems as it goes."""
 
     display_root: Path
-    problems: list[Problem]
-    requirements: list[Requirement]
-    issues: list[Issue]
-    visited: dict[Path, bytes | None]  # every file in the order it was read, with what was read
+    problems: list[Problem] = field(default_factory=list)
+    requirements: list[Requirement] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    # Every file in the order it was read, with what was read (None: refused or unreadable).
+    visited: dict[Path, bytes | None] = field(default_factory=dict)
     # Folders that files may be read from (None: anywhere, --allow-outside-includes); a project
     # copied out of a target is confined to its own folder, whatever is asked.
     roots: tuple[Path, ...] | None = None
@@ -569,14 +570,7 @@ def read_file(
     applies to those, and only while the file still holds them); sources are relative to
     ``path``'s folder. Includes stay inside that folder and its repository unless ``allow_outside``."""
     root = path.resolve().parent
-    reader = _Reader(
-        display_root=root,
-        problems=[],
-        requirements=[],
-        issues=[],
-        visited={},
-        roots=None if allow_outside else allowed_roots(root),
-    )
+    reader = _Reader(display_root=root, roots=None if allow_outside else allowed_roots(root))
     if not path.is_file():
         raise InputError(str(path), "no such file")
     if path.name == "pyproject.toml" or path.suffix == ".toml":
@@ -606,15 +600,7 @@ def read_project(
     to the project folder whatever is asked."""
     root = project.resolve()
     roots: tuple[Path, ...] | None = (root,) if confined else None if allow_outside else allowed_roots(root)
-    reader = _Reader(
-        display_root=root,
-        problems=[],
-        requirements=[],
-        issues=[],
-        visited={},
-        roots=roots,
-        confined=confined,
-    )
+    reader = _Reader(display_root=root, roots=roots, confined=confined)
     for path in requirement_files(project):
         reader.read(path, RequirementKind.REQUIREMENT, None)
     pyproject = project / "pyproject.toml"

@@ -39,9 +39,17 @@ def stand_in_python(path: Path, before: str, python: str | Path = sys.executable
 
 
 def leftovers(marker: str) -> list[str]:
-    """Processes whose command line holds ``marker`` (a sleep duration no one else uses)."""
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+    """Live processes whose command line holds ``marker`` (a sleep duration no one else uses)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+        if marker in args and state != "Z":  # a zombie is dead, only not yet reaped by its parent
+            found.append(args)
+    return found
 
 
 # --- 1. secrets through includes --------------------------------------------------------------------

@@ -248,34 +248,29 @@ def test_pwd_itself_is_not_a_secret() -> None:
 # --- the runner's bounds, in real child processes ------------------------------------------------
 
 
-def test_stdout_past_the_cap_is_an_error_not_memory() -> None:
-    run = ScriptRun(
-        [sys.executable, "-c", "import sys; sys.stdout.write('x' * (3 << 20))"],
+def python_run(code: str, *, timeout: float, max_stdout: int = 64 << 20) -> ScriptRun:
+    """``python -c CODE`` run the way targets are: its own process group, waits bounded."""
+    return ScriptRun(
+        [sys.executable, "-c", code],
         "",
         target="t",
-        timeout=30,
+        timeout=timeout,
         env={},
-        explain=lambda code, err: f"exit {code}",
+        explain=lambda status, _: f"exit {status}",
         requested="python",
         cannot_start="cannot run",
-        max_stdout=1 << 20,
+        max_stdout=max_stdout,
     )
+
+
+def test_stdout_past_the_cap_is_an_error_not_memory() -> None:
+    run = python_run("import sys; sys.stdout.write('x' * (3 << 20))", timeout=30, max_stdout=1 << 20)
     with pytest.raises(TargetError, match="printed more than 1 MiB"):
         run.result()
 
 
 def test_a_child_holding_the_pipe_does_not_hold_the_result() -> None:
-    code = "import subprocess, sys; subprocess.Popen(['sleep', '30']); print('done')"
-    run = ScriptRun(
-        [sys.executable, "-c", code],
-        "",
-        target="t",
-        timeout=20,
-        env={},
-        explain=lambda code, err: f"exit {code}",
-        requested="python",
-        cannot_start="cannot run",
-    )
+    run = python_run("import subprocess; subprocess.Popen(['sleep', '30']); print('done')", timeout=20)
     started = time.monotonic()
     assert run.result().strip() == "done"
     assert time.monotonic() - started < 5
