@@ -304,8 +304,16 @@ def loads(text: str, source: str) -> Snapshot:
         raise InputError(source, "not a valid snapshot: nested too deeply") from None
 
 
+# A snapshot of 5,000 distributions with probes is a few MiB; one past this is not a snapshot.
+MAX_SNAPSHOT_BYTES = 512 << 20
+
+
 def load(path: Path) -> Snapshot:
     try:
+        if path.stat().st_size > MAX_SNAPSHOT_BYTES:
+            raise InputError(
+                str(path), f"larger than {MAX_SNAPSHOT_BYTES >> 20} MiB: not an envaudit snapshot"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(str(path), "no such file") from None

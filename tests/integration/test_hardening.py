@@ -492,6 +492,14 @@ def test_a_deeply_nested_snapshot_is_refused(envaudit: Runner, tmp_path: Path) -
     assert one_error_line(result) == "error: deep.json: not a valid snapshot: nested too deeply"
 
 
+def test_a_huge_snapshot_is_refused_before_it_is_read(envaudit: Runner, tmp_path: Path) -> None:
+    with (tmp_path / "huge.json").open("wb") as fh:
+        fh.truncate(600 << 20)  # sparse: 600 MiB that cost no disk
+    result = envaudit("scan", "huge.json")
+    assert result.returncode == 2
+    assert one_error_line(result) == "error: huge.json: larger than 512 MiB: not an envaudit snapshot"
+
+
 @pytest.mark.parametrize(
     ("setting", "problem"),
     [
