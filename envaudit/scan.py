@@ -14,7 +14,7 @@ from typing import Any
 from envaudit import __version__, names
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
 from envaudit.errors import TargetError
-from envaudit.inprocess.scanner import MARKER
+from envaudit.inprocess.scanner import DONE, MARKER
 from envaudit.model import (
     SCHEMA_VERSION,
     Distribution,
@@ -116,6 +116,7 @@ def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
 def parse_marked(stdout: str, target: str, *, marker: str, what: str, protocol_key: str) -> dict[str, Any]:
     """The JSON an in-target script printed after ``marker``, protocol version 1; TargetError if not."""
     _, found, payload = stdout.rpartition(marker)
+    payload = payload.partition(DONE)[0]  # JSON holds no raw line break, so never the marker
     if not found:
         snippet = stdout.strip()[:120] or "nothing"
         raise TargetError(target, f"the {what} printed no result; the target said: {snippet!r}")

@@ -27,6 +27,7 @@ import warnings
 from typing import Any, Callable
 
 MARKER = "\n@@envaudit-probe-output@@\n"
+DONE = "\n@@envaudit-done@@\n"  # said last: the result is complete (see the scanner's DONE)
 SUITE_VERSION = "2026.12.1"
 CASE_SECONDS = 20  # the most any canonical case may take
 MAX_SHOWN = 40  # values kept per column for display; the fingerprint covers them all
@@ -820,7 +821,7 @@ def main(argv: list[str], payload: dict[str, Any]) -> int:
         ]
         result["user"] = [run_user(spec) for spec in payload.get("user", [])]
     result["seconds"] = round(time.perf_counter() - started, 3)
-    sys.stdout.write(MARKER + json.dumps(result))
+    sys.stdout.write(MARKER + json.dumps(result) + DONE)
     sys.stdout.flush()
     return 0
 

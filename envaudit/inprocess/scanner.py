@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are
     from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 MARKER = "\n@@envaudit-scanner-output@@\n"
+# Said last: the result is complete. Over SSH the script's exit cannot be seen while a process the
+# target started (a .pth's child) keeps the session open; this tells envaudit it need not wait.
+DONE = "\n@@envaudit-done@@\n"
 WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
 
 
@@ -403,7 +406,7 @@ def main(argv: List[str]) -> int:
             project_files(options["project"]) if os.path.isdir(options["project"]) else None
         )
     # The marker lets envaudit find the JSON even when a remote login shell printed something first.
-    sys.stdout.write(MARKER + to_json(result))
+    sys.stdout.write(MARKER + to_json(result) + DONE)
     sys.stdout.flush()
     return 0
 

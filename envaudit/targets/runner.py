@@ -20,6 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from envaudit.errors import TargetError
 
+# What the in-target scripts print last (their DONE): the result is complete, whether or not the
+# process that carries it (ssh, waiting on a child the target left behind) has exited.
+DONE_MARKER = b"\n@@envaudit-done@@\n"
 MAX_STDOUT = 64 << 20  # a scanner's or probe runner's result: the largest real ones are a few MiB
 MAX_STDERR = 1 << 20  # only its first and last lines are ever shown
 # After the script exits, how long a descendant that still holds our pipes is given to let go
@@ -61,7 +64,7 @@ class ScriptRun:
         self._max_stdout = max_stdout
         self.started = time.monotonic()
         self._script = script.encode()
-        self._collected = False
+        self._done = False  # the script said its result is complete
         try:
             self._proc = subprocess.Popen(
                 list(argv),
@@ -111,7 +114,7 @@ class ScriptRun:
         finally:
             self.kill()
         returncode = self._proc.returncode
-        if returncode != 0:
+        if returncode != 0 and not self._done:  # killed after it said it was done: not a failure
             raise TargetError(self.target, self._explain(returncode, stderr))
         return stdout.decode("utf-8", errors="replace")
 
@@ -146,11 +149,16 @@ class ScriptRun:
                         buffer += chunk
                         if len(buffer) > self._max_stdout:
                             raise OutputTooLarge
+                        if not self._done and DONE_MARKER in buffer[-len(chunk) - len(DONE_MARKER) :]:
+                            self._done = True
+                            exited_at = exited_at or now  # as good as exited: drain, then stop
                     else:  # stderr: keep its head and its tail, which is where errors are said
                         buffer += chunk
                         if len(buffer) > MAX_STDERR:
                             half = MAX_STDERR // 2
                             del buffer[half : len(buffer) - half]
+        if self._done and proc.poll() is None:
+            _kill_group(proc)  # ssh still waits on the remote child; the result is all here
         self._wait_exit(deadline)
         return bytes(buffers[stdout_fd]), bytes(buffers[stderr_fd])
 

@@ -582,3 +582,36 @@ def test_a_user_probe_cannot_swallow_its_time_limit(envaudit: Runner, tmp_path: 
     (user,) = probes["user"]
     assert (user["status"], user["error_type"]) == ("timeout", "Timeout")
     assert [c["id"] for c in probes["cases"]] == [case]  # the canonical results are kept
+
+
+def test_the_done_marker_is_the_same_everywhere() -> None:
+    from envaudit.inprocess import probe_runner, scanner
+    from envaudit.targets.runner import DONE_MARKER
+
+    assert scanner.DONE.encode() == probe_runner.DONE.encode() == DONE_MARKER
+
+
+def test_a_remote_child_left_behind_does_not_hold_an_ssh_scan(
+    envaudit: Runner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.conftest import require
+    from tests.support import sshd
+
+    require(sshd.available(), "no sshd/ssh on this machine (make test installs openssh-server as root)")
+    lab = sshd.make_lab(tmp_path_factory.mktemp("ssh-lab"))
+    try:
+        host = lab.start("leaky")
+        lab.trust(host)
+        # The remote interpreter starts a child that keeps the SSH session's stdout open.
+        python = stand_in_python(tmp_path_factory.mktemp("remote") / "python3", "sleep 319 &")
+        started = time.monotonic()
+        result = envaudit(
+            "scan", host.url(str(python)), "--timeout", "60", "--format", "json", *lab.client_args()
+        )
+        elapsed = time.monotonic() - started
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["interpreter"]["version"]
+        assert elapsed < 20, f"waited {elapsed:.1f}s for a remote child"
+    finally:
+        lab.stop()
+        subprocess.run(["pkill", "-f", "sleep 319"], check=False)  # the remote host's own orphan

@@ -30,7 +30,7 @@ def results(line: str) -> dict[str, dict[str, Any]]:
     proc = subprocess.run(
         [str(venv.python), "-I", "-"], input=RUNNER.read_text(), capture_output=True, text=True, check=True
     )
-    data = json.loads(proc.stdout.rpartition(probe_runner.MARKER)[2])
+    data = json.loads(proc.stdout.rpartition(probe_runner.MARKER)[2].partition(probe_runner.DONE)[0])
     assert data["pandas"].startswith(line + "."), data["pandas"]
     return {c["id"]: c for c in data["cases"]}
 
