@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Venvs, wheels and images the tests build are cached here, outside the checkout, so reruns are fast.
 export ENVAUDIT_TEST_CACHE ?= $(HOME)/.cache/envaudit-tests
 
-.PHONY: install bytecode system-deps demo test lint bench clean lock
+.PHONY: install bytecode system-deps demo test unit lint bench clean lock
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,10 @@ system-deps:
 
 test: bytecode system-deps
 	$(BIN)/python -m pytest -q
+
+# The pure tests alone: no Docker engine, sshd or test venvs, a few seconds.
+unit: bytecode
+	$(BIN)/python -m pytest -q tests/unit
 
 lint: install
 	$(BIN)/ruff check envaudit tests
