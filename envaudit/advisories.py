@@ -10,6 +10,7 @@ version lists that accompany them.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import zipfile
@@ -226,8 +227,6 @@ def load(path: Path) -> AdvisoryIndex:
 def _cache_key() -> bytes | None:
     """A key for the cache's MAC, derived from the user's fingerprint key; None when that key is
     made for this run only (a cache written now could never be verified later)."""
-    import hmac
-
     from envaudit.envvars import FingerprintKey
 
     key = FingerprintKey.load()
@@ -237,8 +236,6 @@ def _cache_key() -> bytes | None:
 
 
 def _mac(key: bytes, payload: bytes) -> str:
-    import hmac
-
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
@@ -263,8 +260,6 @@ def _cache_text(index: AdvisoryIndex, key: bytes) -> str:
 
 def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
     """The cached index if it verifies and was built from the database as it is now; else None."""
-    import hmac
-
     try:
         envelope = json.loads(cached.read_bytes())
         payload = envelope["payload"]

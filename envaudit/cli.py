@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import json
 import math
 import os
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit import __version__, api
-from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError
+from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError, os_problem
 from envaudit.report import FailOn, ReportFormat
 
 if TYPE_CHECKING:
@@ -508,7 +507,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             try:
                 snapshot_io.save(result.snapshot, path)
             except OSError as exc:
-                save_errors.append(InputError(str(path), f"cannot save the snapshot: {_os_problem(exc)}"))
+                save_errors.append(InputError(str(path), f"cannot save the snapshot: {os_problem(exc)}"))
                 continue
             print(f"saved {result.spec.spelling} to {path}", file=sys.stderr)
     match args.format:
@@ -714,15 +713,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.OK)
     except OSError as exc:  # a file named on the command line: a folder, a missing parent, a loop
         where = exc.filename if exc.filename is not None else "envaudit"
-        _error(InputError(str(where), _os_problem(exc)))
+        _error(InputError(str(where), os_problem(exc)))
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
-
-
-def _os_problem(exc: OSError) -> str:
-    if exc.errno == errno.ELOOP:
-        return "a symbolic link loop"
-    return exc.strerror or str(exc)
 
 
 def _terminated(signum: int, frame: object) -> None:

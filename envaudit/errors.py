@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -44,3 +45,11 @@ class TargetError(EnvauditError):
         super().__init__(f"{target}: {problem}", tip=tip)
         self.target = target
         self.problem = problem
+
+
+def os_problem(exc: BaseException) -> str:
+    """What went wrong with a file, in words: ``strerror``, and a symbolic link loop said as such
+    (an ELOOP OSError, or the RuntimeError ``Path.resolve`` raises for one before Python 3.13)."""
+    if isinstance(exc, OSError):
+        return "a symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or type(exc).__name__
+    return "a symbolic link loop" if "loop" in str(exc).lower() else str(exc)

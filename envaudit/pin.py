@@ -23,7 +23,7 @@ from envaudit import __version__, names
 from envaudit.errors import InputError
 from envaudit.model import Distribution, OriginKind, PinKind, Requirement, Snapshot
 from envaudit.requirements import COMMENT, applies, logical_lines, satisfies, split_options
-from envaudit.textsafe import one_line
+from envaudit.textsafe import clip, one_line
 
 
 class Action(StrEnum):
@@ -151,8 +151,7 @@ def pep440(version: str) -> Version | None:
 
 def quoted(value: str) -> str:
     """A value from a target, quoted for a message: one line, controls escaped, bounded."""
-    shown = one_line(value if len(value) <= 100 else value[:99] + "…")
-    return f"'{shown}'"
+    return f"'{one_line(clip(value, 100))}'"
 
 
 def exact(version: str) -> str:

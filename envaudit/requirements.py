@@ -7,7 +7,6 @@ in a file is collected and reported at once, each as FILE:LINE.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
@@ -30,7 +29,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from envaudit.errors import InputError
+from envaudit.errors import InputError, os_problem
 from envaudit.model import (
     Distribution,
     Issue,
@@ -197,8 +196,7 @@ def _name_from_url(url: str, base: Path, roots: tuple[Path, ...] | None = None) 
             else Path(local) / "pyproject.toml"
         )
         try:
-            resolved = project.resolve()
-            if roots is not None and not any(resolved.is_relative_to(root) for root in roots):
+            if not _within(project.resolve(), roots):
                 return None  # outside the project: not read, so not named
             name = tomllib.loads(read_declared_file(project).decode()).get("project", {}).get("name")
         except (OSError, RuntimeError, UnsafeFile, tomllib.TOMLDecodeError, UnicodeDecodeError):
@@ -241,9 +239,7 @@ def read_declared_file(path: Path) -> bytes:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeFile(f"{path} is not a regular file (a device, FIFO or socket is never read)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise UnsafeFile(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB: not a requirements file")
-        data = fh.read(MAX_FILE_BYTES + 1)
+        data = fh.read(MAX_FILE_BYTES + 1)  # one byte more tells a file that is too large
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeFile(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB: not a requirements file")
     return data
@@ -272,12 +268,9 @@ def _leading_name(text: str) -> str:
     return match.group(1) if match else ""
 
 
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
-        return "a symbolic link loop"
-    if isinstance(exc, OSError):
-        return exc.strerror or type(exc).__name__
-    return "a symbolic link loop" if "loop" in str(exc).lower() else str(exc)
+def _within(resolved: Path, roots: tuple[Path, ...] | None) -> bool:
+    """Whether a resolved path may be read: inside one of ``roots`` (None: anywhere)."""
+    return roots is None or any(resolved.is_relative_to(root) for root in roots)
 
 
 @dataclass
@@ -321,9 +314,9 @@ class _Reader:
         try:
             resolved = path.resolve()
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, on Python < 3.13
-            self.problems.append(Problem(where, f"cannot read {path}: {_why(exc)}"))
+            self.problems.append(Problem(where, f"cannot read {path}: {os_problem(exc)}"))
             return None
-        if self.roots is not None and not any(resolved.is_relative_to(root) for root in self.roots):
+        if not _within(resolved, self.roots):
             problem = (
                 f"{path} is outside the project folder: not read"
                 if self.confined
@@ -342,7 +335,7 @@ class _Reader:
         except UnsafeFile as exc:
             self.problems.append(Problem(where, str(exc)))
         except OSError as exc:
-            self.problems.append(Problem(where, f"cannot read {path}: {_why(exc)}"))
+            self.problems.append(Problem(where, f"cannot read {path}: {os_problem(exc)}"))
         else:
             self.visited[resolved] = data
             return data
@@ -447,9 +440,9 @@ _OPTION_SHAPE = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]{0,40}")
 def _shown_location(text: str) -> str:
     """A URL or path requirement as it may be shown: credentials masked, bounded in length."""
     from envaudit.envvars import mask_url_credentials
+    from envaudit.textsafe import clip
 
-    shown = mask_url_credentials(text)
-    return shown if len(shown) <= 200 else shown[:199] + "…"
+    return clip(mask_url_credentials(text), 200)
 
 
 def _from_packaging(

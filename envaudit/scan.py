@@ -160,11 +160,13 @@ def build_snapshot(
             sys_path=tuple(str(p) for p in facts["sys_path"]),
         )
         editable = frozenset(str(p) for p in raw.get("editable_locations") or ())
-        reported = raw["distributions"]
         # A name is the one thing of a distribution that ends up in files we write (constraints,
         # pins): one that is not a PEP 508 name is dropped here, and said so; the canonical name
         # is computed again rather than taken from the target.
-        bad_names = [d for d in reported if not names.is_valid(str(d["name"]))]
+        reported: list[Any] = []
+        bad_names: list[Any] = []
+        for d in raw["distributions"]:
+            (reported if names.is_valid(str(d["name"])) else bad_names).append(d)
         dists = [
             Distribution(
                 name=str(d["name"]),
@@ -180,7 +182,6 @@ def build_snapshot(
                 layer=d.get("layer"),
             )
             for d in reported
-            if names.is_valid(str(d["name"]))
         ]
         issues = [
             Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]

@@ -289,18 +289,14 @@ def from_jsonable(data: Any) -> Snapshot:
 
 def loads(text: str, source: str) -> Snapshot:
     try:
-        data = json.loads(text)
+        return from_jsonable(json.loads(text))
     except json.JSONDecodeError as exc:
         raise InputError(
             source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except RecursionError:  # "[[[[...": no snapshot nests that deep
-        raise InputError(source, "not a valid snapshot: nested too deeply") from None
-    try:
-        return from_jsonable(data)
     except SchemaError as exc:
         raise InputError(source, f"not a valid snapshot: {exc}") from None
-    except RecursionError:
+    except RecursionError:  # "[[[[...": no snapshot nests that deep
         raise InputError(source, "not a valid snapshot: nested too deeply") from None
 
 

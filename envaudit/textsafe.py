@@ -31,6 +31,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis saying it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def one_line(text: str) -> str:
     """``text`` on one line with every control and format character shown as an escape (``\\x1b``)."""
     return _CONTROL_OR_BREAK.sub(_escape, text)

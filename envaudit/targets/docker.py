@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 from envaudit.errors import TargetError
 from envaudit.targets import TargetSpec, interpreters
 from envaudit.targets.local import describe_failure
-from envaudit.targets.runner import MAX_STDERR, MAX_STDOUT, OutputTooLarge
+from envaudit.targets.runner import (
+    MAX_STDERR,
+    MAX_STDOUT,
+    OutputTooLarge,
+    keep_head_and_tail,
+    output_too_large,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -216,10 +222,7 @@ class EngineRun:
                 self.target, f"timed out after {self.timeout:g}s", tip="raise it with --timeout"
             ) from None
         except OutputTooLarge:
-            raise TargetError(
-                self.target,
-                f"printed more than {MAX_STDOUT >> 20} MiB; stopped reading it (hostile or broken?)",
-            ) from None
+            raise output_too_large(self.target, MAX_STDOUT) from None
         except Exception as exc:  # the engine went away, or the container was removed under us
             import docker
             import requests
@@ -332,8 +335,7 @@ def _read_frames(raw: socket.socket, deadline: float) -> dict[int, bytes]:
             del buffer[: 8 + length]
         if len(out[1]) > MAX_STDOUT or len(buffer) > MAX_STDOUT:
             raise OutputTooLarge
-        if len(out[2]) > MAX_STDERR:  # only its first and last lines are ever shown
-            del out[2][MAX_STDERR // 2 : len(out[2]) - MAX_STDERR // 2]
+        keep_head_and_tail(out[2], MAX_STDERR)
     return {stream: bytes(data) for stream, data in out.items()}
 
 

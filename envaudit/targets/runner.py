@@ -38,6 +38,17 @@ class OutputTooLarge(Exception):
     pass
 
 
+def output_too_large(target: str, cap: int) -> TargetError:
+    return TargetError(target, f"printed more than {cap >> 20} MiB; stopped reading it (hostile or broken?)")
+
+
+def keep_head_and_tail(buffer: bytearray, cap: int) -> None:
+    """Trim ``buffer`` (a target's stderr) to ``cap`` bytes, keeping its head and its tail: where
+    an error is said first, and where a traceback says it last."""
+    if len(buffer) > cap:
+        del buffer[cap // 2 : len(buffer) - cap // 2]
+
+
 class ScriptRun:
     """Starting early lets the target start up while envaudit does its own imports and reads the
     project; ``result`` enforces the timeout from the moment of the start, and the child's whole
@@ -107,10 +118,7 @@ class ScriptRun:
                 self.target, f"timed out after {self.timeout:g}s", tip="raise it with --timeout"
             ) from None
         except OutputTooLarge:
-            raise TargetError(
-                self.target,
-                f"printed more than {self._max_stdout >> 20} MiB; stopped reading it (hostile or broken?)",
-            ) from None
+            raise output_too_large(self.target, self._max_stdout) from None
         finally:
             self.kill()
         returncode = self._proc.returncode
@@ -145,18 +153,15 @@ class ScriptRun:
                         selector.unregister(fd)
                         continue
                     buffer = buffers[fd]
-                    if fd == stdout_fd:
-                        buffer += chunk
-                        if len(buffer) > self._max_stdout:
-                            raise OutputTooLarge
-                        if not self._done and DONE_MARKER in buffer[-len(chunk) - len(DONE_MARKER) :]:
-                            self._done = True
-                            exited_at = exited_at or now  # as good as exited: drain, then stop
-                    else:  # stderr: keep its head and its tail, which is where errors are said
-                        buffer += chunk
-                        if len(buffer) > MAX_STDERR:
-                            half = MAX_STDERR // 2
-                            del buffer[half : len(buffer) - half]
+                    buffer += chunk
+                    if fd != stdout_fd:
+                        keep_head_and_tail(buffer, MAX_STDERR)
+                        continue
+                    if len(buffer) > self._max_stdout:
+                        raise OutputTooLarge
+                    if not self._done and DONE_MARKER in buffer[-len(chunk) - len(DONE_MARKER) :]:
+                        self._done = True
+                        exited_at = exited_at or now  # as good as exited: drain, then stop
         if self._done and proc.poll() is None:
             _kill_group(proc)  # ssh still waits on the remote child; the result is all here
         self._wait_exit(deadline)

@@ -65,11 +65,17 @@ def test_include_of_proc_environ_never_prints_the_environment(envaudit: Runner, 
     assert "requirements.txt:2: /proc/self/environ is a system file" in one_error_line(result)
 
 
-def test_include_outside_the_project_is_refused_unless_allowed(envaudit: Runner, tmp_path: Path) -> None:
+def project_including_outside(tmp_path: Path, outside: str, requirements: str) -> Path:
+    """``tmp_path/project`` whose requirements.txt includes ``../shared.txt`` (holding ``outside``)."""
     project = tmp_path / "project"
     project.mkdir()
-    (tmp_path / "shared.txt").write_text("six==1.16.0\n")
-    (project / "requirements.txt").write_text("-r ../shared.txt\n")
+    (tmp_path / "shared.txt").write_text(outside)
+    (project / "requirements.txt").write_text(requirements + "-r ../shared.txt\n")
+    return project
+
+
+def test_include_outside_the_project_is_refused_unless_allowed(envaudit: Runner, tmp_path: Path) -> None:
+    project = project_including_outside(tmp_path, "six==1.16.0\n", "")
     venv = str(recipes.pinned().path)
     refused = envaudit("scan", venv, "--project", str(project))
     assert refused.returncode == 2
@@ -429,18 +435,15 @@ def test_pin_write_refuses_a_file_changed_during_the_run(envaudit: Runner, tmp_p
 
 
 def test_pin_writes_an_allowed_outside_include_and_says_so(envaudit: Runner, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (tmp_path / "base.txt").write_text("attrs\n")
-    (project / "requirements.txt").write_text("six\n-r ../base.txt\n")
+    project = project_including_outside(tmp_path, "attrs\n", "six\n")
     venv = str(recipes.pinned().path)
     result = envaudit(
         "pin", "requirements.txt", "--from", venv, "--write", "--allow-outside-includes", cwd=project
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "base.txt").read_text() == "attrs==23.2.0\n"
-    assert (project / "requirements.txt").read_text() == "six==1.16.0\n-r ../base.txt\n"
-    assert f"wrote {tmp_path / 'base.txt'}" in result.stderr
+    assert (tmp_path / "shared.txt").read_text() == "attrs==23.2.0\n"
+    assert (project / "requirements.txt").read_text() == "six==1.16.0\n-r ../shared.txt\n"
+    assert f"wrote {tmp_path / 'shared.txt'}" in result.stderr
     assert "summary: pinned 2 requirements" in result.stderr
 
 
