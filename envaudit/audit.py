@@ -14,11 +14,10 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from envaudit.advisories import AdvisoryIndex
-from envaudit.diff import finding
-from envaudit.findings import Finding, Location, Severity
+from envaudit.findings import Finding, Location, Severity, finding
 from envaudit.model import Distribution, RequirementKind, Snapshot
+from envaudit.rules import NOT_CHECKED, VULNERABILITY
 
-DEFAULT_SERVICE_TIMEOUT = 15.0
 PYPI_JSON = "https://pypi.org/pypi/"
 
 
@@ -238,7 +237,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
         summary = f": {first_sentence(v.summary)}" if v.summary else ""
         out.append(
             finding(
-                "EA701",
+                VULNERABILITY,
                 "vulnerabilities",
                 v.package,
                 f"{v.name} {v.version}: {v.id}{aka}, {fix}{summary}",
@@ -256,7 +255,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
     for n in result.not_checked:
         out.append(
             finding(
-                "EA702",
+                NOT_CHECKED,
                 "vulnerabilities",
                 n.package,
                 f"{n.name} {n.version} was not checked: {n.reason}",

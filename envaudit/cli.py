@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envaudit import __version__, api
+from envaudit import __version__, api, defaults
 from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError, os_problem
-from envaudit.report import FailOn, ReportFormat
+from envaudit.report import ReportFormat, ScanFormat
+from envaudit.severity import FailOn
 
 if TYPE_CHECKING:
     from envaudit.findings import Report
     from envaudit.probe.run import ProbeOptions
-
-
-class ScanFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 def _positive_int(text: str) -> int:
@@ -39,8 +33,8 @@ def _seconds(text: str) -> float:
     value = _finite(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
-    if value > api.MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"must be at most {api.MAX_TIMEOUT:g} (a week)")
+    if value > defaults.MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {defaults.MAX_TIMEOUT:g} (a week)")
     return value
 
 
@@ -301,13 +295,6 @@ def _with_probes(args: argparse.Namespace, options: api.ScanOptions) -> api.Scan
     return options
 
 
-def _fails(report: Report, fail_on: FailOn) -> bool:
-    from envaudit.findings import Severity
-
-    threshold = None if fail_on is FailOn.NEVER else Severity(fail_on.value)
-    return threshold is not None and any(f.severity.at_least(threshold) for f in report.findings)
-
-
 def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeOptions:
     return api.probe_options(
         options,
@@ -353,16 +340,16 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         type=_positive_int,
-        default=api.DEFAULT_JOBS,
+        default=defaults.JOBS,
         metavar="N",
-        help=f"targets scanned at once (default: {api.DEFAULT_JOBS})",
+        help=f"targets scanned at once (default: {defaults.JOBS})",
     )
     parser.add_argument(
         "--timeout",
         type=_seconds,
-        default=api.DEFAULT_TIMEOUT,
+        default=defaults.TIMEOUT,
         metavar="SECONDS",
-        help=f"per-target time limit (default: {api.DEFAULT_TIMEOUT:g})",
+        help=f"per-target time limit (default: {defaults.TIMEOUT:g})",
     )
     parser.add_argument(
         "--env-include",
@@ -418,9 +405,7 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
             accept_new_host_keys=args.accept_new_host_keys,
         )
     return api.ScanOptions(
-        platform=args.platform,
-        python=args.python,
-        static=args.static,
+        image=api.ImageOptions(platform=args.platform, python=args.python, static=args.static),
         ssh=ssh,
         progress=progress,
         project=args.project,
@@ -510,24 +495,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                 save_errors.append(InputError(str(path), f"cannot save the snapshot: {os_problem(exc)}"))
                 continue
             print(f"saved {result.spec.spelling} to {path}", file=sys.stderr)
-    match args.format:
-        case ScanFormat.JSON:
-            data = [snapshot_io.to_jsonable(s) for s in snapshots]
-            if len(results) > 1 or data:  # one target that failed prints nothing, not an empty list
-                # Indented for a person at a terminal; compact (and far faster to encode) for a pipe.
-                indent = 2 if sys.stdout.isatty() else None
-                # dumps, not dump: only dumps uses the C encoder.
-                sys.stdout.write(
-                    json.dumps(data[0] if len(results) == 1 else data, indent=indent, ensure_ascii=False)
-                )
-                sys.stdout.write("\n")
-        case ScanFormat.TEXT:
-            from rich.console import Console  # imported here: the JSON path stays fast to start
+    from envaudit.report import Scanned, write
 
-            from envaudit.report import scan_text
-
-            labelled = [(r.spec.name, r.snapshot) for r in results if r.snapshot is not None]
-            scan_text.render_many(labelled, Console(highlight=False, markup=False))
+    labelled = [(r.spec.name, r.snapshot) for r in results if r.snapshot is not None]
+    # One target that failed prints nothing in JSON, not an empty list. JSON is indented for a
+    # person at a terminal; compact (and far faster to encode) for a pipe.
+    if args.format is ScanFormat.TEXT or len(results) > 1 or labelled:
+        document = Scanned(labelled, single=len(results) == 1)
+        write(document, args.format.value, sys.stdout, kind="scan", compact=not sys.stdout.isatty())
     for failure in [*failures, *save_errors]:
         _error(failure)
     return max((int(f.exit_code) for f in [*failures, *save_errors]), default=int(ExitCode.OK))
@@ -535,17 +510,19 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def _emit(report: Report, args: argparse.Namespace) -> None:
     from envaudit.files import write_atomic
-    from envaudit.report import render
+    from envaudit.report import render, write
 
     if args.output is not None:
-        write_atomic(args.output, render(report, args.format))
+        write_atomic(args.output, render(report, args.format.value))
         print(f"wrote {args.format.value} report to {args.output}", file=sys.stderr)
-    elif args.format is ReportFormat.TEXT:
-        from envaudit.report import text
-
-        text.render_to_stream(report)
     else:
-        sys.stdout.write(render(report, args.format, compact=not sys.stdout.isatty()))
+        write(report, args.format.value, sys.stdout, compact=not sys.stdout.isatty())
+
+
+def judge(report: Report, fail_on: FailOn) -> bool:
+    from envaudit.findings import judge as judging  # the model is imported only when there is a report
+
+    return judging(report, fail_on)
 
 
 def _judged_exit(judged: api.Judged, failed: bool) -> int:
@@ -564,7 +541,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = api.diff(targets, replace(options, progress=progress), baseline=args.baseline)
     _emit(judged.report, args)
-    return _judged_exit(judged, _fails(judged.report, args.fail_on))
+    return _judged_exit(judged, judge(judged.report, args.fail_on))
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
@@ -577,7 +554,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     )
     if judged.report.verdict is not None:
         _emit(judged.report, args)
-    return _judged_exit(judged, judged.report.verdict is not None and not judged.report.verdict.passed)
+    return _judged_exit(judged, judge(judged.report, args.fail_on or FailOn.WARNING))  # the verdict decides
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
@@ -595,7 +572,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = api.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
     _emit(judged.report, args)
-    return _judged_exit(judged, _fails(judged.report, args.fail_on))
+    return _judged_exit(judged, judge(judged.report, args.fail_on))
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -612,10 +589,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     with _progress(len(targets)) as progress:
         judged = api.audit(targets, replace(options, progress=progress), opts)
     _emit(judged.report, args)
-    from envaudit.findings import Severity
-
-    failed = any(f.rule == "EA701" or f.severity is Severity.ERROR for f in judged.report.findings)
-    return _judged_exit(judged, failed)
+    # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
+    return _judged_exit(judged, judge(judged.report, FailOn.ERROR))
 
 
 def _cmd_pin(args: argparse.Namespace) -> int:
@@ -630,29 +605,9 @@ def _cmd_pin(args: argparse.Namespace) -> int:
     )
     plan = result.plan
     from envaudit.files import write_all_atomic
+    from envaudit.report import render
 
-    if args.format is ScanFormat.JSON:
-        from envaudit.snapshot_io import to_jsonable
-
-        data = {
-            "reference": result.reference,
-            "proposals": [
-                {
-                    "requirement": p.requirement.text,
-                    "where": p.where,
-                    "action": p.action.value,
-                    "reason": p.reason,
-                    "new": p.new_text,
-                    "hashes_removed": p.hashes_removed,
-                }
-                for p in plan.proposals
-            ],
-            "diff": plan.unified_diff(),
-            "files": [to_jsonable(str(e.path)) for e in plan.edits],
-        }
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    else:
-        sys.stdout.write(plan.unified_diff())
+    sys.stdout.write(render(result, args.format.value, kind="pin"))
     from envaudit.textsafe import one_line
 
     for p in plan.proposals:

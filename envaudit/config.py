@@ -1,27 +1,31 @@
-"""``[tool.envaudit]`` in pyproject.toml (or a file given with --config), validated strictly.
+"""``[tool.envaudit]`` in pyproject.toml (or a file given with --config): read once per command and
+validated here, every section, strictly.
 
 An unknown key or a value of the wrong type is an error naming its full path, e.g.
-``pyproject.toml: tool.envaudit.env.exclude: expected a list of strings``.
+``pyproject.toml: tool.envaudit.env.exclude: expected a list of strings``. Defaults come from
+``defaults``; flags override what is read here (in the verbs).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fnmatch
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from envaudit import defaults
 from envaudit.envvars import DEFAULT_EXCLUDE, EnvPolicy
 from envaudit.errors import InputError
+from envaudit.rules import LEVEL_RULES, RULES
+from envaudit.severity import FailOn, Severity
+
+if TYPE_CHECKING:
+    from envaudit.findings import Finding
 
 ROOT = "tool.envaudit"
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    source: str | None = None  # the file it came from, None for defaults
-    env: EnvPolicy = field(default_factory=EnvPolicy)
-    raw: tuple[tuple[str, Any], ...] = ()  # the whole table, for sections other modules validate
 
 
 class ConfigReader:
@@ -90,8 +94,231 @@ class ConfigReader:
         return number
 
 
-# Sections validated here, and sections other modules validate from Config.raw.
-KNOWN_SECTIONS = {"env", "gate", "audit", "probe"}
+# --- [tool.envaudit.gate] -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    reason: str
+    package: str | None = None  # glob on the finding's subject
+    rule: str | None = None
+    id: str | None = None  # a vulnerability id or any of its aliases (PYSEC-, GHSA-, CVE-)
+    expires: dt.date | None = None
+
+    def matches(self, f: Finding) -> bool:
+        if self.rule is not None and f.rule != self.rule:
+            return False
+        if self.id is not None and self.id not in _vulnerability_ids(f):
+            return False
+        return self.package is None or fnmatch.fnmatchcase(f.subject, self.package)
+
+    def describe(self) -> str:
+        what = " ".join(p for p in (self.rule, self.id, self.package) if p)
+        return f"ignore {what!r} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class GatePolicy:
+    baseline: str | None = None
+    target: str = defaults.GATE_TARGET
+    fail_on: FailOn = FailOn.WARNING  # defaults.GATE_FAIL_ON
+    allow_drift: frozenset[str] = frozenset()
+    rule_overrides: tuple[tuple[str, str], ...] = ()  # rule id -> "off" or a severity
+    fail_on_unpinned: bool = False
+    fail_on_loose: bool = False
+    audit: bool = False  # also audit the target for known vulnerabilities ([tool.envaudit.audit])
+    probe: bool = False  # also run the behavioural probes ([tool.envaudit.probe]) and compare them
+    ignores: tuple[Ignore, ...] = field(default=())
+
+
+GATE_KEYS = {
+    "baseline",
+    "target",
+    "fail_on",
+    "allow_drift",
+    "rules",
+    "fail_on_unpinned",
+    "fail_on_loose",
+    "ignore",
+    "audit",
+    "probe",
+}
+IGNORE_KEYS = {"package", "rule", "id", "reason", "expires"}
+
+
+def _vulnerability_ids(f: Finding) -> set[str]:
+    return {i for i in (f.detail("id") or "", *(f.detail("aliases") or "").split(",")) if i}
+
+
+def _choice(reader: ConfigReader, key: str, value: str, allowed: list[str]) -> str:
+    if value not in allowed:
+        raise reader.error(key, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def parse_gate(source: str, table: dict[str, Any]) -> GatePolicy:
+    """GatePolicy from the ``[tool.envaudit.gate]`` table; errors name the key's full path."""
+    reader = ConfigReader(source, table, "tool.envaudit.gate")
+    reader.reject_unknown(GATE_KEYS)
+    fail_on = _choice(
+        reader,
+        "fail_on",
+        reader.string("fail_on", defaults.GATE_FAIL_ON) or defaults.GATE_FAIL_ON,
+        [f.value for f in FailOn],
+    )
+    drift = reader.str_list("allow_drift", ())
+    for level in drift:
+        _choice(reader, "allow_drift", level, list(LEVEL_RULES))
+    rules_reader = reader.sub("rules")
+    overrides: list[tuple[str, str]] = []
+    for rule_id, value in rules_reader.table.items():
+        if rule_id not in RULES:
+            raise rules_reader.error(
+                rule_id, f"unknown rule (rules are {min(RULES)}..{max(RULES)}; see docs/rules.md)"
+            )
+        if not isinstance(value, str) or value not in ("off", *(s.value for s in Severity)):
+            raise rules_reader.error(rule_id, 'expected "off", "error", "warning" or "info"')
+        overrides.append((rule_id, value))
+    ignores_raw = table.get("ignore", [])
+    if not isinstance(ignores_raw, list):
+        raise reader.error("ignore", "expected an array of tables ([[tool.envaudit.gate.ignore]])")
+    ignores = tuple(_ignore(source, item, i) for i, item in enumerate(ignores_raw))
+    return GatePolicy(
+        baseline=reader.string("baseline"),
+        target=reader.string("target", defaults.GATE_TARGET) or defaults.GATE_TARGET,
+        fail_on=FailOn(fail_on),
+        allow_drift=frozenset(drift),
+        rule_overrides=tuple(overrides),
+        fail_on_unpinned=reader.boolean("fail_on_unpinned", False),
+        fail_on_loose=reader.boolean("fail_on_loose", False),
+        audit=reader.boolean("audit", False),
+        probe=reader.boolean("probe", False),
+        ignores=ignores,
+    )
+
+
+def _ignore(source: str, item: Any, index: int) -> Ignore:
+    path = f"tool.envaudit.gate.ignore[{index}]"
+    if not isinstance(item, dict):
+        raise InputError(source, f"{path}: expected a table")
+    reader = ConfigReader(source, item, path)
+    reader.reject_unknown(IGNORE_KEYS)
+    reason = reader.string("reason")
+    if not reason:
+        raise reader.error("reason", "missing: every ignore needs a reason")
+    package, rule_id, vuln_id = reader.string("package"), reader.string("rule"), reader.string("id")
+    if package is None and rule_id is None and vuln_id is None:
+        raise InputError(source, f"{path}: needs a package, a rule or a vulnerability id")
+    if rule_id is not None and rule_id not in RULES:
+        raise reader.error("rule", f"unknown rule {rule_id!r}")
+    expires = item.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise reader.error("expires", f"not a date: {expires!r} (use YYYY-MM-DD)") from None
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()
+    if expires is not None and not isinstance(expires, dt.date):
+        raise reader.error("expires", "expected a date (YYYY-MM-DD)")
+    return Ignore(reason=reason, package=package, rule=rule_id, id=vuln_id, expires=expires)
+
+
+# --- [tool.envaudit.probe] and [tool.envaudit.audit] ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserProbeEntry:
+    """One ``[[tool.envaudit.probe.user]]``: checked and loaded by the probe verb (paths are
+    relative to the config file's folder)."""
+
+    function: str
+    data: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeConfig:
+    canonical: bool = True
+    tolerance: float = defaults.TOLERANCE
+    timeout: float = defaults.PROBE_TIMEOUT
+    user: tuple[UserProbeEntry, ...] = ()
+
+
+def parse_probe(reader: ConfigReader) -> ProbeConfig:
+    reader.reject_unknown({"canonical", "tolerance", "timeout", "user"})
+    timeout = reader.number("timeout", defaults.PROBE_TIMEOUT, positive=True, maximum=defaults.MAX_TIMEOUT)
+    configured = reader.table.get("user", [])
+    if not isinstance(configured, list):
+        raise reader.error("user", "expected an array of tables ([[tool.envaudit.probe.user]])")
+    entries = []
+    for i, entry in enumerate(configured):
+        item = ConfigReader(
+            reader.source, entry if isinstance(entry, dict) else {}, f"{reader.path}.user[{i}]"
+        )
+        if not isinstance(entry, dict):
+            raise item.error("", "expected a table with function and data")
+        item.reject_unknown({"function", "data", "timeout"})
+        function, data_file = item.string("function"), item.string("data")
+        if not function or not data_file:
+            raise item.error("function" if not function else "data", "required")
+        entry_timeout = item.number("timeout", timeout, positive=True, maximum=defaults.MAX_TIMEOUT)
+        entries.append(UserProbeEntry(function, data_file, entry_timeout))
+    return ProbeConfig(
+        canonical=reader.boolean("canonical", True),
+        tolerance=reader.number("tolerance", defaults.TOLERANCE),
+        timeout=timeout,
+        user=tuple(entries),
+    )
+
+
+SERVICES = ("osv", "pypi")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    advisory_db: Path | None = None  # relative to the config file's folder, already joined
+    service: str = defaults.SERVICE
+    service_url: str | None = None
+    strict: bool = False
+    timeout: float = defaults.SERVICE_TIMEOUT
+
+
+def parse_audit(reader: ConfigReader, base: Path) -> AuditConfig:
+    reader.reject_unknown({"advisory_db", "service", "service_url", "strict", "timeout"})
+    configured_db = reader.string("advisory_db")
+    service = reader.string("service", defaults.SERVICE) or defaults.SERVICE
+    if service not in SERVICES:
+        raise reader.error("service", f'expected "osv" or "pypi", got {service!r}')
+    return AuditConfig(
+        advisory_db=base / configured_db if configured_db else None,
+        service=service,
+        service_url=reader.string("service_url"),
+        strict=reader.boolean("strict", False),
+        timeout=reader.number(
+            "timeout", defaults.SERVICE_TIMEOUT, positive=True, maximum=defaults.MAX_TIMEOUT
+        ),
+    )
+
+
+# --- the whole table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: str | None = None  # the file it came from, None for defaults
+    base: Path | None = None  # the folder paths in it are relative to (the file's); None: the current one
+    env: EnvPolicy = field(default_factory=EnvPolicy)
+    gate: GatePolicy = field(default_factory=GatePolicy)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+
+    @property
+    def folder(self) -> Path:
+        return self.base if self.base is not None else Path.cwd()
+
+
+SECTIONS = {"env", "gate", "audit", "probe"}
 
 
 def read_table(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
@@ -118,16 +345,10 @@ def read_table(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
     return table, source
 
 
-def load(path: Path | None, project: Path) -> Config:
-    """Config from ``path`` (--config) or from ``project/pyproject.toml`` if that has a table."""
-    if path is not None:
-        table, source = read_table(path, required=True)
-    else:
-        table, source = read_table(project / "pyproject.toml", required=False)
-        if not table:
-            return Config()
+def parse(table: dict[str, Any], source: str) -> Config:
+    """Every section of a ``[tool.envaudit]`` table, validated."""
     reader = ConfigReader(source, table, ROOT)
-    reader.reject_unknown(KNOWN_SECTIONS)
+    reader.reject_unknown(SECTIONS)
     env = reader.sub("env")
     env.reject_unknown({"include", "exclude", "redact", "allow"})
     policy = EnvPolicy(
@@ -136,4 +357,40 @@ def load(path: Path | None, project: Path) -> Config:
         redact=env.str_list("redact", ()),
         allow=env.str_list("allow", ()),
     )
-    return Config(source=source, env=policy, raw=tuple(table.items()))
+    base = Path(source).parent
+    return Config(
+        source=source,
+        base=base,
+        env=policy,
+        gate=parse_gate(source, reader.sub("gate").table),
+        probe=parse_probe(reader.sub("probe")),
+        audit=parse_audit(reader.sub("audit"), base),
+    )
+
+
+_cache: dict[tuple[str, bool, int, int], Config] = {}
+_cache_lock = threading.Lock()
+
+
+def load(path: Path | None, project: Path) -> Config:
+    """Config from ``path`` (--config) or from ``project/pyproject.toml`` if that has a table.
+
+    Parsed once per file (and per change to it): the verbs of one command ask for it several times.
+    """
+    file = path if path is not None else project / "pyproject.toml"
+    try:
+        stat = file.stat()
+        key = (str(file.resolve()), path is not None, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None  # missing or unreadable: read_table says which, every time
+    if key is not None:
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
+    table, source = read_table(file, required=path is not None)
+    config = parse(table, source) if table or path is not None else Config()
+    if key is not None:
+        with _cache_lock:
+            _cache[key] = config
+    return config

@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from envaudit.findings import Check, Environment, Finding, Location, MatrixRow, Report, Severity
+from envaudit.findings import (
+    Check,
+    Environment,
+    Finding,
+    Labelled,
+    Location,
+    MatrixRow,
+    Report,
+    Severity,
+    finding,
+)
 from envaudit.model import (
     Distribution,
     EnvVar,
@@ -20,53 +29,29 @@ from envaudit.model import (
     RequirementStatus,
     Snapshot,
 )
-from envaudit.rules import rule
+from envaudit.rules import (
+    DISTRIBUTION_ADDED,
+    DISTRIBUTION_REMOVED,
+    ENV_ADDED,
+    ENV_CHANGED,
+    ENV_INCOMPARABLE,
+    ENV_REMOVED,
+    LEVEL_RULES,
+    LIBC,
+    MARKERS,
+    ORIGIN_CHANGED,
+    PLATFORM,
+    PYTHON_IMPLEMENTATION,
+    PYTHON_VERSION,
+    REQUIREMENT_FIXED,
+    REQUIREMENT_UNSATISFIED,
+)
 
-# Rule for each version-change level; the level names are what ``allow_drift`` in the gate takes.
-LEVEL_RULES = {
-    "downgrade": "EA108",
-    "major": "EA103",
-    "prerelease": "EA106",
-    "minor": "EA104",
-    "patch": "EA105",
-    "local": "EA107",
-    "invalid": "EA109",
-}
-RULE_LEVELS = {v: k for k, v in LEVEL_RULES.items()}
 CHECKS = ("distributions", "interpreter", "environment", "requirements")
 UNSATISFIED = (RequirementStatus.WRONG_VERSION, RequirementStatus.MISSING)
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")  # the name a Requires-Dist line starts with
 _EXTRA_ONLY = re.compile(r"extra\s*==")  # a requirement that applies only when an extra is asked for
 _SEPARATORS = re.compile(r"[-_.]+")
-
-
-@dataclass(frozen=True, slots=True)
-class Labelled:
-    label: str
-    snapshot: Snapshot
-
-
-def finding(
-    rule_id: str,
-    check: str,
-    subject: str,
-    message: str,
-    envs: tuple[str, ...],
-    *,
-    severity: Severity | None = None,
-    location: Location | None = None,
-    details: dict[str, str] | None = None,
-) -> Finding:
-    return Finding(
-        rule=rule_id,
-        severity=severity or rule(rule_id).severity,
-        check=check,
-        subject=subject,
-        message=message,
-        environments=envs,
-        location=location,
-        details=tuple(sorted((details or {}).items())),
-    )
 
 
 # --- versions -----------------------------------------------------------------------------------
@@ -199,7 +184,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
         if a is None and b is not None:
             out.append(
                 finding(
-                    "EA101",
+                    DISTRIBUTION_ADDED,
                     "distributions",
                     name,
                     f"{b.name} {b.version} is installed only in {other.label}",
@@ -210,7 +195,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
         elif b is None and a is not None:
             out.append(
                 finding(
-                    "EA102",
+                    DISTRIBUTION_REMOVED,
                     "distributions",
                     name,
                     f"{a.name} {a.version} is missing in {other.label}",
@@ -239,7 +224,7 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
             elif a.origin is not b.origin and _origin_key(a) != _origin_key(b):  # origins are interned
                 out.append(
                     finding(
-                        "EA110",
+                        ORIGIN_CHANGED,
                         "distributions",
                         name,
                         f"{a.name} {a.version}: installed from {_origin_text(a)} in {ref.label}, "
@@ -277,7 +262,7 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
         severity = Severity.WARNING if level == "patch" else Severity.ERROR
         out.append(
             finding(
-                "EA201",
+                PYTHON_VERSION,
                 "interpreter",
                 "python",
                 f"Python {a.version} → {b.version}",
@@ -289,7 +274,7 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
     if a.implementation != b.implementation:
         out.append(
             finding(
-                "EA202",
+                PYTHON_IMPLEMENTATION,
                 "interpreter",
                 "implementation",
                 f"{a.implementation} → {b.implementation}",
@@ -301,7 +286,7 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
         if x != y:
             out.append(
                 finding(
-                    "EA203",
+                    PLATFORM,
                     "interpreter",
                     subject,
                     f"{subject} {x} → {y}",
@@ -313,7 +298,7 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
     if la != lb:
         out.append(
             finding(
-                "EA204",
+                LIBC,
                 "interpreter",
                 "libc",
                 f"libc {la or 'unknown'} → {lb or 'unknown'}",
@@ -338,7 +323,7 @@ def diff_interpreter(ref: Labelled, other: Labelled) -> list[Finding]:
         if ma.get(key) != mb.get(key) and ma.get(key) != "" and mb.get(key) != "":
             out.append(
                 finding(
-                    "EA205",
+                    MARKERS,
                     "interpreter",
                     key,
                     f"marker {key}: {ma.get(key)} → {mb.get(key)}",
@@ -369,7 +354,7 @@ def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
         if a is None and b is not None:
             out.append(
                 finding(
-                    "EA301",
+                    ENV_ADDED,
                     "environment",
                     name,
                     f"{name}={_shown(b)} is set only in {other.label}",
@@ -381,7 +366,7 @@ def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
         elif b is None and a is not None:
             out.append(
                 finding(
-                    "EA302",
+                    ENV_REMOVED,
                     "environment",
                     name,
                     f"{name} is not set in {other.label}",
@@ -396,7 +381,7 @@ def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
                     if a.fingerprint != b.fingerprint or not same_key:
                         out.append(
                             finding(
-                                "EA304",
+                                ENV_INCOMPARABLE,
                                 "environment",
                                 name,
                                 f"{name} is a secret whose fingerprints cannot be compared",
@@ -407,7 +392,7 @@ def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
                 elif a.fingerprint != b.fingerprint:
                     out.append(
                         finding(
-                            "EA303",
+                            ENV_CHANGED,
                             "environment",
                             name,
                             f"{name} changed (secret, compared by fingerprint)",
@@ -419,7 +404,7 @@ def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
             elif a.value != b.value:
                 out.append(
                     finding(
-                        "EA303",
+                        ENV_CHANGED,
                         "environment",
                         name,
                         f"{name}: {a.value!r} → {b.value!r}",
@@ -452,7 +437,7 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
             )
             out.append(
                 finding(
-                    "EA401",
+                    REQUIREMENT_UNSATISFIED,
                     "requirements",
                     req.canonical_name,
                     f"`{req.text}` ({loc}) holds in {ref.label} but not in {other.label}: {got}",
@@ -464,7 +449,7 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
         elif now_ok and before.status in UNSATISFIED:
             out.append(
                 finding(
-                    "EA404",
+                    REQUIREMENT_FIXED,
                     "requirements",
                     req.canonical_name,
                     f"`{req.text}` ({loc}) fails in {ref.label} but holds in {other.label}",

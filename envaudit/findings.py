@@ -7,26 +7,18 @@ every format are rendered from a ``Report``; no format knows where its findings 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from envaudit.model import StrPairs
+from envaudit.rules import rule
+from envaudit.severity import FailOn, Severity
 
+if TYPE_CHECKING:
+    from envaudit.model import Snapshot
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def at_least(self, threshold: Severity) -> bool:
-        return self.rank >= threshold.rank
-
-
-_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+__all__ = ["FailOn", "Severity"]  # re-exported: a finding's reader needs both
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +32,7 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    rule: str  # stable id, e.g. "EA103"
+    rule: str  # stable id, e.g. "EA103" (rules.VERSION_MAJOR)
     severity: Severity
     check: str  # the family it belongs to: distributions, interpreter, environment, requirements, ...
     subject: str  # what it is about: a package, a variable, an interpreter fact
@@ -118,3 +110,53 @@ class Report:
     @property
     def reference(self) -> str:
         return self.environments[0].label if self.environments else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """A snapshot under the name reports give it (NAME= of the target, or its spelling)."""
+
+    label: str
+    snapshot: Snapshot
+
+
+def finding(
+    rule_id: str,
+    check: str,
+    subject: str,
+    message: str,
+    envs: tuple[str, ...],
+    *,
+    severity: Severity | None = None,
+    location: Location | None = None,
+    details: dict[str, str] | None = None,
+) -> Finding:
+    """A finding of ``rule_id``, at the rule's default severity unless told otherwise."""
+    return Finding(
+        rule=rule_id,
+        severity=severity or rule(rule_id).severity,
+        check=check,
+        subject=subject,
+        message=message,
+        environments=envs,
+        location=location,
+        details=tuple(sorted((details or {}).items())),
+    )
+
+
+def failing(findings: Iterable[Finding], fail_on: FailOn) -> tuple[Finding, ...]:
+    """The findings at or above the threshold (none for ``never``)."""
+    threshold = fail_on.threshold
+    if threshold is None:
+        return ()
+    return tuple(f for f in findings if f.severity.at_least(threshold))
+
+
+def judge(report: Report, fail_on: FailOn) -> bool:
+    """Whether a report fails: its gate verdict when it has one, else any finding at ``fail_on``.
+
+    The one place every command (diff, probe, audit, gate) decides its exit status from findings.
+    """
+    if report.verdict is not None:
+        return not report.verdict.passed
+    return bool(failing(report.findings, fail_on))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from envaudit.diff import finding
-from envaudit.findings import Finding, Location, Severity
+from envaudit.findings import Finding, Location, Severity, finding
 from envaudit.model import PinKind, RequirementKind, Snapshot
+from envaudit.rules import REQUIREMENT_LOOSE, REQUIREMENT_UNPINNED, SCAN_ISSUE
 
 
 def requirement_findings(
@@ -18,7 +18,7 @@ def requirement_findings(
         if req.pin is PinKind.UNPINNED:
             out.append(
                 finding(
-                    "EA402",
+                    REQUIREMENT_UNPINNED,
                     "requirements",
                     req.canonical_name,
                     f"`{req.text}` ({loc}) is unpinned",
@@ -30,7 +30,7 @@ def requirement_findings(
         elif req.pin is PinKind.LOWER_BOUND_ONLY:
             out.append(
                 finding(
-                    "EA403",
+                    REQUIREMENT_LOOSE,
                     "requirements",
                     req.canonical_name,
                     f"`{req.text}` ({loc}) has only a lower bound",
@@ -45,7 +45,7 @@ def requirement_findings(
 def issue_findings(label: str, snapshot: Snapshot) -> list[Finding]:
     return [
         finding(
-            "EA501",
+            SCAN_ISSUE,
             "scan",
             issue.path or issue.code,
             f"{issue.code}: {issue.message} ({issue.path})",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envaudit.findings import Severity
+from envaudit.severity import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,58 @@ class Rule:
     severity: Severity
     summary: str
     help: str
+
+
+# Rule ids as names, so code says which rule it means; a test checks each against RULES.
+DISTRIBUTION_ADDED = "EA101"
+DISTRIBUTION_REMOVED = "EA102"
+VERSION_MAJOR = "EA103"
+VERSION_MINOR = "EA104"
+VERSION_PATCH = "EA105"
+VERSION_PRERELEASE = "EA106"
+VERSION_LOCAL = "EA107"
+VERSION_DOWNGRADE = "EA108"
+VERSION_INVALID = "EA109"
+ORIGIN_CHANGED = "EA110"
+PYTHON_VERSION = "EA201"
+PYTHON_IMPLEMENTATION = "EA202"
+PLATFORM = "EA203"
+LIBC = "EA204"
+MARKERS = "EA205"
+ENV_ADDED = "EA301"
+ENV_REMOVED = "EA302"
+ENV_CHANGED = "EA303"
+ENV_INCOMPARABLE = "EA304"
+REQUIREMENT_UNSATISFIED = "EA401"
+REQUIREMENT_UNPINNED = "EA402"
+REQUIREMENT_LOOSE = "EA403"
+REQUIREMENT_FIXED = "EA404"
+SCAN_ISSUE = "EA501"
+VULNERABILITY = "EA701"
+NOT_CHECKED = "EA702"
+PROBE_SILENT_DRIFT = "EA801"
+PROBE_DRIFT = "EA802"
+PROBE_EXCEPTION = "EA803"
+PROBE_WARNINGS = "EA804"
+PROBES_NOT_COMPARED = "EA806"
+USER_PROBE_ROWS = "EA810"
+USER_PROBE_MISSING_VALUES = "EA811"
+USER_PROBE_DTYPES = "EA812"
+USER_PROBE_VALUES = "EA813"
+USER_PROBE_WARNINGS = "EA814"
+USER_PROBE_FAILED = "EA815"
+
+# Rule for each version-change level; the level names are what ``allow_drift`` in the gate takes.
+LEVEL_RULES = {
+    "downgrade": VERSION_DOWNGRADE,
+    "major": VERSION_MAJOR,
+    "prerelease": VERSION_PRERELEASE,
+    "minor": VERSION_MINOR,
+    "patch": VERSION_PATCH,
+    "local": VERSION_LOCAL,
+    "invalid": VERSION_INVALID,
+}
+RULE_LEVELS = {v: k for k, v in LEVEL_RULES.items()}
 
 
 _RULES = [

@@ -12,10 +12,22 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from envaudit.diff import Labelled, finding
-from envaudit.findings import Finding, Severity
+from envaudit.findings import Finding, Labelled, Severity, finding
 from envaudit.inprocess import probe_runner
 from envaudit.model import ProbeCase, ProbeRun, ProbeStatus, Snapshot, UserProbe
+from envaudit.rules import (
+    PROBE_DRIFT,
+    PROBE_EXCEPTION,
+    PROBE_SILENT_DRIFT,
+    PROBE_WARNINGS,
+    PROBES_NOT_COMPARED,
+    USER_PROBE_DTYPES,
+    USER_PROBE_FAILED,
+    USER_PROBE_MISSING_VALUES,
+    USER_PROBE_ROWS,
+    USER_PROBE_VALUES,
+    USER_PROBE_WARNINGS,
+)
 
 CHECK = "probes"
 SHOWN = 6  # values shown per side in a message
@@ -138,7 +150,7 @@ def diff_probes(ref: Labelled, other: Labelled, tolerance: float = 1e-9) -> list
         missing = ref.label if a is None else other.label
         return [
             finding(
-                "EA806",
+                PROBES_NOT_COMPARED,
                 CHECK,
                 "probes",
                 f"probes were not run in {missing}, so behaviour was not compared (scan it with --probe)",
@@ -149,7 +161,11 @@ def diff_probes(ref: Labelled, other: Labelled, tolerance: float = 1e-9) -> list
         if a.applicable == b.applicable:
             return []
         missing, reason = (ref.label, a.reason) if not a.applicable else (other.label, b.reason)
-        return [finding("EA806", CHECK, "pandas", f"probes not applicable in {missing}: {reason}", envs)]
+        return [
+            finding(
+                PROBES_NOT_COMPARED, CHECK, "pandas", f"probes not applicable in {missing}: {reason}", envs
+            )
+        ]
     findings = _canonical(a, b, envs)
     findings += _user(a, b, envs, tolerance)
     return findings
@@ -182,7 +198,7 @@ def _canonical(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]
         if not same_result:
             silent = not ours.warnings and not other.warnings
             raised = (ours.status is ProbeStatus.OK) != (other.status is ProbeStatus.OK)
-            rule = "EA803" if raised else "EA801" if silent else "EA802"
+            rule = PROBE_EXCEPTION if raised else PROBE_SILENT_DRIFT if silent else PROBE_DRIFT
             details["silent"] = "yes" if silent else "no"
             if ours.warnings or other.warnings:
                 details["warnings"] = _warning_text(other) or _warning_text(ours)
@@ -193,7 +209,14 @@ def _canonical(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]
             details["reference_warnings"] = _warning_text(ours) or "(none)"
             shown = _warning_text(other) or f"no longer warns ({_warning_text(ours)})"
             out.append(
-                finding("EA804", CHECK, ours.id, f"{title}: same result, but {shown}", envs, details=details)
+                finding(
+                    PROBE_WARNINGS,
+                    CHECK,
+                    ours.id,
+                    f"{title}: same result, but {shown}",
+                    envs,
+                    details=details,
+                )
             )
     return out
 
@@ -276,7 +299,13 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
         absent = envs[0] if (name, data) not in mine else envs[1]
         subject = f"{name}({data})"
         out.append(
-            finding("EA806", CHECK, subject, f"{subject} was not run in {absent}: nothing to compare", envs)
+            finding(
+                PROBES_NOT_COMPARED,
+                CHECK,
+                subject,
+                f"{subject} was not run in {absent}: nothing to compare",
+                envs,
+            )
         )
     for ours in a.user:
         other = theirs.get((ours.name, ours.data))
@@ -288,7 +317,7 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
                 if probe.status is not ProbeStatus.OK:
                     out.append(
                         finding(
-                            "EA815",
+                            USER_PROBE_FAILED,
                             CHECK,
                             subject,
                             f"{subject} failed in {label}: {probe.error_type}: {probe.error}",
@@ -312,7 +341,7 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
             verb = f"{lost} rows dropped" if lost > 0 else f"{-lost} more rows"
             out.append(
                 finding(
-                    "EA810",
+                    USER_PROBE_ROWS,
                     CHECK,
                     subject,
                     f"{subject}: {ours.rows_in} rows in, {ours.rows_out} out in {envs[0]} "
@@ -338,7 +367,7 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
                 said = f"(made by the function) has {after_a} missing values in {envs[0]}"
             out.append(
                 finding(
-                    "EA811",
+                    USER_PROBE_MISSING_VALUES,
                     CHECK,
                     f"{subject}[{column}]",
                     f"{subject}: column {column!r} {said} but {after_b} in {envs[1]}{quiet}",
@@ -359,14 +388,16 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
         ]
         if changed:
             out.append(
-                finding("EA812", CHECK, subject, f"{subject}: dtypes differ: {', '.join(changed)}", envs)
+                finding(
+                    USER_PROBE_DTYPES, CHECK, subject, f"{subject}: dtypes differ: {', '.join(changed)}", envs
+                )
             )
         if ours.fingerprint != other.fingerprint:
             count, shown = value_differences(ours, other, tolerance)
             if count:
                 out.append(
                     finding(
-                        "EA813",
+                        USER_PROBE_VALUES,
                         CHECK,
                         subject,
                         f"{subject}: {count} values differ beyond a relative tolerance of {tolerance:g}; "
@@ -379,7 +410,7 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
         if {(w.category, w.message) for w in ours.warnings} != theirs_w:
             out.append(
                 finding(
-                    "EA814",
+                    USER_PROBE_WARNINGS,
                     CHECK,
                     subject,
                     f"{subject}: warnings differ: {_warning_text(other) or 'none'} "

@@ -7,13 +7,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from envaudit import defaults
 from envaudit.errors import TargetError
 from envaudit.inprocess.probe_runner import MARKER
 from envaudit.model import ColumnCount, ProbeCase, ProbeRun, ProbeStatus, ProbeWarning, UserProbe
 from envaudit.probe.user import UserProbeSpec, payload
-from envaudit.targets import TargetKind, TargetSpec
+
+if TYPE_CHECKING:
+    from envaudit.targets.base import Started
 
 RUNNER = Path(__file__).resolve().parents[1] / "inprocess" / "probe_runner.py"
 _PAYLOAD_LINE = "PAYLOAD: dict[str, Any] = {}  # replaced by envaudit with the user probes' code and data"
@@ -24,15 +27,7 @@ class ProbeOptions:
     canonical: bool = True  # the canonical suite; False: only the user's probes
     user: tuple[UserProbeSpec, ...] = ()
     cases: tuple[str, ...] = ()  # only these canonical cases (default: all)
-    tolerance: float = 1e-9  # relative, for comparing the values of user probes
-
-
-class Run(Protocol):
-    requested: str
-
-    def result(self) -> str: ...
-
-    def kill(self) -> None: ...
+    tolerance: float = defaults.TOLERANCE  # relative, for comparing the values of user probes
 
 
 @functools.cache
@@ -52,48 +47,12 @@ def runner_script(options: ProbeOptions) -> str:
     return text.replace(_PAYLOAD_LINE, f"PAYLOAD: dict[str, Any] = json.loads({json.dumps(data)!r})")
 
 
-def start(
-    spec: TargetSpec,
-    script: str,
-    options: ProbeOptions,
-    *,
-    python: str | None,
-    ssh: Any,
-    timeout: float,
-    environ: Mapping[str, str],
-) -> Run:
-    """Start the runner in a live target; the caller collects it with ``finish``."""
-    args = [json.dumps({"canonical": options.canonical, "cases": list(options.cases)})]
-    match spec.kind:
-        case TargetKind.LOCAL | TargetKind.PYTHON:
-            from envaudit.targets.local import resolve_interpreter, start_scanner
-
-            interpreter = resolve_interpreter(spec, environ)
-            return start_scanner(
-                interpreter, script, args, target=spec.spelling, timeout=timeout, environ=environ
-            )
-        case TargetKind.SSH:
-            from envaudit.targets import ssh as ssh_target
-
-            return ssh_target.start_script(
-                spec, script, args, ssh or ssh_target.SSHOptions(), timeout=timeout, environ=environ
-            )
-        case TargetKind.DOCKER:
-            from envaudit.targets import docker as engine
-
-            run, _ = engine.start_script(spec, script, args, python=python, timeout=timeout)
-            return run
-        case TargetKind.DOCKER_ARCHIVE | TargetKind.OCI | TargetKind.OCI_ARCHIVE:
-            raise TargetError(
-                spec.spelling,
-                "an image read statically runs no code, so it cannot be probed",
-                tip="probe the image through the engine: docker:IMAGE",
-            )
-        case TargetKind.SNAPSHOT:
-            raise AssertionError("saved snapshots carry their probes; nothing to start")
+def runner_args(options: ProbeOptions) -> list[str]:
+    """The runner's command-line argument: which canonical cases to run."""
+    return [json.dumps({"canonical": options.canonical, "cases": list(options.cases)})]
 
 
-def finish(run: Run, target: str) -> ProbeRun:
+def finish(run: Started, target: str) -> ProbeRun:
     from envaudit.scan import parse_marked
 
     raw = parse_marked(

@@ -1,21 +1,22 @@
-"""Report formats. Every judging command renders a ``findings.Report`` through one of these."""
+"""Output formats, one family: every document envaudit prints goes through one of these.
+
+Three kinds of document: a findings ``Report`` (diff, gate, probe, audit), the snapshots of a
+``scan`` (``Scanned``), and a ``pin`` plan (``api.Pinned``). Each format is a module with
+``render(document, *, compact=False) -> str``, listed below by kind and name; text formats also have
+``write(document, stream)``, which colours a terminal. A new format is one module plus one line in
+``FORMATS``. Modules are imported only when used: the CLI starts without them.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-if TYPE_CHECKING:  # the model is imported only when a report is rendered, not when the CLI starts
-    from envaudit.findings import Report, Severity
-
-
-class FailOn(StrEnum):
-    """The severity at which a judged report fails (``never``: it does not)."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-    NEVER = "never"
+if TYPE_CHECKING:
+    from envaudit.model import Snapshot
 
 
 class ReportFormat(StrEnum):
@@ -26,53 +27,54 @@ class ReportFormat(StrEnum):
     JUNIT = "junit"
 
 
-def counts(report: Report) -> dict[Severity, int]:
-    from envaudit.findings import Severity
+class ScanFormat(StrEnum):
+    """Formats of ``scan`` and ``pin`` output."""
 
-    out = dict.fromkeys(Severity, 0)
-    for f in report.findings:
-        out[f.severity] += 1
-    return out
+    TEXT = "text"
+    JSON = "json"
 
 
-def summary_line(report: Report) -> str:
-    from envaudit.findings import Severity
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """What ``scan`` prints: each (label, snapshot), and whether one target was asked for (JSON then
+    prints the snapshot itself rather than a list)."""
 
-    c = counts(report)
-    envs = len(report.environments)
-    parts = [f"{c[Severity.ERROR]} errors", f"{c[Severity.WARNING]} warnings", f"{c[Severity.INFO]} info"]
-    extra = "".join(f", {v} {k}" for k, v in report.summary)
-    verdict = ""
-    if report.verdict is not None:
-        verdict = "gate PASSED: " if report.verdict.passed else "gate FAILED: "
-    compared = report.command in ("diff", "gate", "probe")  # commands with a reference environment
-    where = f"across {envs} environments" + (f" (reference {report.reference})" if compared else "")
-    return f"summary: {verdict}{', '.join(parts)} {where}{extra}"
+    snapshots: Sequence[tuple[str, Snapshot]]
+    single: bool
 
 
-def render(report: Report, fmt: ReportFormat, *, compact: bool = False) -> str:
-    """The report as text in ``fmt`` (for TEXT: plain, uncoloured; the CLI prints colour on a TTY).
+class Renderer(Protocol):
+    def __call__(self, document: Any, *, compact: bool = False) -> str: ...
 
-    ``compact`` drops JSON indentation, for a program reading a pipe (and ~10x faster to encode).
-    """
-    match fmt:
-        case ReportFormat.TEXT:
-            from envaudit.report import text
 
-            return text.render_to_string(report)
-        case ReportFormat.JSON:
-            from envaudit.report import json_report
+FORMATS: dict[tuple[str, str], str] = {
+    ("report", "text"): "envaudit.report.text",
+    ("report", "json"): "envaudit.report.json_report",
+    ("report", "markdown"): "envaudit.report.markdown",
+    ("report", "sarif"): "envaudit.report.sarif",
+    ("report", "junit"): "envaudit.report.junit",
+    ("scan", "text"): "envaudit.report.scan_text",
+    ("scan", "json"): "envaudit.report.scan_json",
+    ("pin", "text"): "envaudit.report.pin_text",
+    ("pin", "json"): "envaudit.report.pin_json",
+}
 
-            return json_report.render(report, indent=None if compact else 2)
-        case ReportFormat.MARKDOWN:
-            from envaudit.report import markdown
 
-            return markdown.render(report)
-        case ReportFormat.SARIF:
-            from envaudit.report import sarif
+def format_module(kind: str, fmt: str) -> Any:
+    return importlib.import_module(FORMATS[(kind, fmt)])
 
-            return sarif.render(report)
-        case ReportFormat.JUNIT:
-            from envaudit.report import junit
 
-            return junit.render(report)
+def render(document: Any, fmt: str, *, kind: str = "report", compact: bool = False) -> str:
+    """The document as text in ``fmt`` (text: plain, uncoloured; ``compact``: JSON without
+    indentation, for a program reading a pipe, and ~10x faster to encode)."""
+    renderer: Renderer = format_module(kind, fmt).render
+    return renderer(document, compact=compact)
+
+
+def write(document: Any, fmt: str, stream: TextIO, *, kind: str = "report", compact: bool = False) -> None:
+    """The document on ``stream``: coloured on a terminal where the format can, else ``render``."""
+    module = format_module(kind, fmt)
+    if hasattr(module, "write"):
+        module.write(document, stream)
+    else:
+        stream.write(module.render(document, compact=compact))

@@ -7,7 +7,7 @@ from typing import Any
 
 from envaudit import __version__
 from envaudit.findings import Report
-from envaudit.report import counts
+from envaudit.report.summary import counts
 from envaudit.snapshot_io import to_jsonable
 
 REPORT_VERSION = 1
@@ -27,5 +27,6 @@ def as_data(report: Report) -> dict[str, Any]:
     return data
 
 
-def render(report: Report, *, indent: int | None = 2) -> str:
+def render(report: Report, *, compact: bool = False) -> str:
+    indent = None if compact else 2
     return json.dumps(as_data(report), indent=indent, ensure_ascii=False) + "\n"

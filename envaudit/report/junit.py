@@ -19,7 +19,7 @@ def _judged(report: Report) -> tuple[set[int], dict[int, str]]:
     return failing, {id(f): reasons.get(id(f), below) for f in report.findings if id(f) not in failing}
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, compact: bool = False) -> str:
     failing, reasons = _judged(report)
     by_check: dict[tuple[str, tuple[str, ...]], list[Finding]] = defaultdict(list)
     for f in report.findings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from envaudit.findings import Finding, Report, Severity
-from envaudit.report import counts
+from envaudit.report.summary import counts
 from envaudit.textsafe import markdown as cell
 from envaudit.textsafe import markdown_code as code
 
@@ -11,7 +11,7 @@ ICON = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟡 warning", Severity
 MAX_ROWS = 200  # a PR comment has a size limit; the rest is counted, not dropped silently
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, compact: bool = False) -> str:
     c = counts(report)
     status = "✅" if not report.findings else ("❌" if c[Severity.ERROR] else "⚠️")
     if report.verdict is not None:

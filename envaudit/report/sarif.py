@@ -66,7 +66,7 @@ def _result(f: Finding, index: dict[str, int], anchor: Location | None) -> dict[
     return result
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, compact: bool = False) -> str:
     rules, index = _rules()
     run: dict[str, Any] = {
         "tool": {

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Sequence
+from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
+from envaudit.report import Scanned
 from envaudit.textsafe import one_line as safe
 
 # Every string from the snapshot passes through ``safe`` (controls escaped) on its way out, and
@@ -30,7 +33,19 @@ def _interpreter_line(snapshot: Snapshot) -> str:
     return safe(f"{i.implementation} {i.version or '(version unknown)'} · {i.os} {i.machine}{libc}{venv}")
 
 
-def render(snapshot: Snapshot, console: Console, label: str | None = None) -> None:
+def render(document: Scanned, *, compact: bool = False) -> str:
+    """The scan report as plain text."""
+    buffer = io.StringIO()
+    write(document, buffer)
+    return buffer.getvalue()
+
+
+def write(document: Scanned, stream: TextIO) -> None:
+    """The scan report on ``stream``, coloured on a terminal."""
+    render_many(document.snapshots, Console(file=stream, highlight=False, markup=False))
+
+
+def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -> None:
     p, i = snapshot.provenance, snapshot.interpreter
     title = f"{label} ({p.target})" if label and label != p.target else p.target
     console.print(Text(safe(f"envaudit scan · {title}"), style="bold"))
@@ -214,4 +229,4 @@ def render_many(snapshots: Sequence[tuple[str, Snapshot]], console: Console) -> 
     for n, (label, snapshot) in enumerate(snapshots):
         if n:
             console.print()
-        render(snapshot, console, label)
+        render_one(snapshot, console, label)

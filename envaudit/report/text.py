@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, TextIO
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
-from envaudit.report import summary_line
+from envaudit.report.summary import summary_line
 from envaudit.textsafe import one_line, terminal
 
 if TYPE_CHECKING:
@@ -35,6 +35,14 @@ def render_to_string(report: Report, width: int = PLAIN_WIDTH) -> str:
     # line), and every other control character is escaped in one pass over the whole text.
     lines = ("".join(segment for segment, _ in line).replace("\n", "\\n") for line in layout(report, width))
     return terminal("".join(line + "\n" for line in lines))
+
+
+def render(report: Report, *, compact: bool = False) -> str:
+    return render_to_string(report)
+
+
+def write(report: Report, stream: TextIO) -> None:
+    render_to_stream(report, stream)
 
 
 def render_to_stream(report: Report, stream: TextIO | None = None) -> None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from envaudit.errors import UsageError
+from envaudit.targets import registry
 
 GRAMMAR_TIP = (
     "targets are: local, python:PATH, a path to an interpreter or venv, FILE.json (a saved snapshot), "
@@ -17,6 +18,8 @@ GRAMMAR_TIP = (
 
 
 class TargetKind(StrEnum):
+    """The kinds in ``registry.KINDS``, by name (for code and tests that mean one in particular)."""
+
     LOCAL = "local"
     PYTHON = "python"
     SNAPSHOT = "snapshot"
@@ -30,7 +33,7 @@ class TargetKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class TargetSpec:
     spelling: str  # the target as the user wrote it, without a NAME= label
-    kind: TargetKind
+    kind: str  # a name in registry.KINDS
     location: str  # interpreter path, snapshot file, image reference, archive path or ssh address
     label: str = ""  # what reports call it: the NAME of NAME=TARGET, else the spelling
 
@@ -39,20 +42,11 @@ class TargetSpec:
         """What reports call it: NAME= if given; a saved snapshot's file name; else the spelling."""
         if self.label:
             return self.label
-        return Path(self.location).name if self.kind is TargetKind.SNAPSHOT else self.spelling
+        return Path(self.location).name if registry.BY_NAME[self.kind].named_by_file else self.spelling
 
 
 # NAME=TARGET gives a target a short name for reports: dev=python:.venv prod=prod.json
 _LABEL = re.compile(r"^(?P<label>[A-Za-z0-9][A-Za-z0-9_.\-]*)=(?P<target>.+)$")
-
-
-_PREFIXES = (
-    ("python:", TargetKind.PYTHON),
-    ("docker-archive:", TargetKind.DOCKER_ARCHIVE),
-    ("oci-archive:", TargetKind.OCI_ARCHIVE),
-    ("oci:", TargetKind.OCI),
-    ("docker:", TargetKind.DOCKER),
-)
 
 
 def parse_target(spelling: str) -> TargetSpec:
@@ -67,20 +61,17 @@ def _parse(spelling: str) -> TargetSpec:
     text = spelling.strip()
     if not text:
         raise UsageError("empty target", tip=GRAMMAR_TIP)
-    if text == "local":
-        return TargetSpec(spelling, TargetKind.LOCAL, "")
-    if text.startswith("ssh://"):
-        if len(text) == len("ssh://"):
-            raise UsageError(f"target {spelling!r}: no host after ssh://", tip=GRAMMAR_TIP)
-        return TargetSpec(spelling, TargetKind.SSH, text)
-    for prefix, kind in _PREFIXES:
-        if text.startswith(prefix):
-            rest = text[len(prefix) :]
+    for kind in registry.KINDS:
+        if kind.exact and text == kind.exact:
+            return TargetSpec(spelling, kind.name, "")
+        if kind.prefix and text.startswith(kind.prefix):
+            rest = text[len(kind.prefix) :]
             if not rest:
-                raise UsageError(f"target {spelling!r}: nothing after {prefix!r}", tip=GRAMMAR_TIP)
-            return TargetSpec(spelling, kind, rest)
-    if text.endswith(".json"):
-        return TargetSpec(spelling, TargetKind.SNAPSHOT, text)
+                raise UsageError(f"target {spelling!r}: nothing after {kind.prefix!r}", tip=GRAMMAR_TIP)
+            return TargetSpec(spelling, kind.name, text if kind.keep_prefix else rest)
+    for kind in registry.KINDS:
+        if kind.suffix and text.endswith(kind.suffix):
+            return TargetSpec(spelling, kind.name, text)
     if os.sep in text or text.startswith(".") or Path(text).exists():
-        return TargetSpec(spelling, TargetKind.PYTHON, text)
+        return TargetSpec(spelling, registry.PATH_KIND.name, text)
     raise UsageError(f"unknown target {spelling!r}", tip=GRAMMAR_TIP)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from envaudit.errors import TargetError
 from envaudit.targets import TargetSpec, interpreters
+from envaudit.targets.base import Started, Target
 from envaudit.targets.local import describe_failure
 from envaudit.targets.runner import (
     MAX_STDERR,
@@ -33,7 +34,8 @@ from envaudit.targets.runner import (
 if TYPE_CHECKING:
     import docker
 
-    from envaudit.model import Image
+    from envaudit.model import Image, Snapshot
+    from envaudit.scan import ScanContext
 
 LABEL = "io.envaudit.scan"  # on every container envaudit starts, so a leftover is recognisable
 ENGINE_TIP = "start the Docker engine (dockerd), or point DOCKER_HOST at a running one"
@@ -372,3 +374,72 @@ def export(spec: TargetSpec) -> tuple[io.BufferedReader, dict[str, Any]]:
     except docker.errors.APIError as exc:
         raise TargetError(spec.spelling, f"the Docker engine could not export the image: {exc}") from None
     return io.BufferedReader(_Chunks(iter(chunks)), 1 << 20), attrs
+
+
+class EngineImage(Target):
+    """``docker:IMAGE``: scanned in a throw-away container, or read as files with ``--static``."""
+
+    is_image = True
+
+    def snapshot(self, started: Started | None, context: ScanContext | None) -> Snapshot:
+        from envaudit.scan import parse_scanner_output, scanner_script
+        from envaudit.targets.image_snapshot import image_snapshot
+
+        assert context is not None
+        opts = self.options.image
+        if opts.static:
+            raw, attrs = self._read_static()
+            record, requested = (
+                image_record(self.spec, attrs, "static"),
+                str(raw["interpreter"]["executable"]),
+            )
+        else:
+            engine_run, attrs = start_scanner(
+                self.spec,
+                scanner_script(),
+                python=opts.python,
+                project=opts.project,
+                timeout=self.options.timeout,
+            )
+            raw = parse_scanner_output(engine_run.result(), self.spec.spelling)
+            record, requested = image_record(self.spec, attrs, "engine"), engine_run.requested
+        return image_snapshot(
+            self.spec,
+            raw,
+            record=record,
+            requested=requested,
+            environ=image_environ(attrs),
+            context=context,
+            project=opts.project,
+        )
+
+    def _read_static(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The image's files through the engine (`docker save`, streamed): no code of it runs."""
+        from envaudit.targets import image
+        from envaudit.targets.image_snapshot import static_read
+
+        stream, attrs = export(self.spec)
+        with stream, static_read(self.spec, self.options.timeout):
+            raw, _ = image.scan_saved_stream(
+                self.spec.spelling,
+                stream,
+                python=self.options.image.python,
+                project=self.options.image.project,
+            )
+        return raw, attrs
+
+    def start_probes(self, script: str, args: Sequence[str]) -> Started:
+        if self.options.image.static:
+            raise TargetError(
+                self.spec.spelling,
+                "--static runs no code in the image, so it cannot be probed",
+                tip="drop --static",
+            )
+        run, _ = start_script(
+            self.spec, script, args, python=self.options.image.python, timeout=self.options.timeout
+        )
+        return run
+
+    @classmethod
+    def abandon_all(cls) -> None:
+        abandon_all()

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from envaudit.errors import InputError, UsageError
 from envaudit.inprocess.scanner import canonical_name, egg_requires_to_requires_dist, parse_headers
-from envaudit.targets import TargetKind, TargetSpec, interpreters, tarwalk
+from envaudit.targets import interpreters, tarwalk
 
 if TYPE_CHECKING:
     from envaudit.model import Image
@@ -88,12 +88,13 @@ class Blobs:
         self._folder: Path | None = None
 
     @classmethod
-    def from_spec(cls, spec: TargetSpec, keep: Keep) -> Blobs:
-        path = Path(spec.location)
-        if spec.kind is TargetKind.OCI:
+    def from_location(cls, location: str, keep: Keep, *, layout: bool) -> Blobs:
+        """An OCI layout folder (``layout``) or an archive file."""
+        path = Path(location)
+        if layout:
             if not path.is_dir():
                 raise InputError(str(path), "not a folder (an OCI image layout: index.json, blobs/)")
-            blobs = cls(spec.location)
+            blobs = cls(location)
             blobs._folder = path
             return blobs
         if not path.is_file():
@@ -103,7 +104,7 @@ class Blobs:
         except OSError as exc:
             raise InputError(str(path), f"cannot read: {exc.strerror}") from None
         try:
-            return cls.from_source(spec.location, source, keep)
+            return cls.from_source(location, source, keep)
         finally:
             closer.close()  # type: ignore[attr-defined]
 
@@ -837,11 +838,11 @@ def facts(config: ImageConfig, files: ImageFiles, python: str | None) -> dict[st
 
 
 def scan_image(
-    spec: TargetSpec, *, platform: str | None, python: str | None, project: str | None = None
+    location: str, *, layout: bool, platform: str | None, python: str | None, project: str | None = None
 ) -> tuple[dict[str, Any], Image]:
     """Scanner facts and the Image record for an archive or layout; raises InputError for bad input."""
     keep = Keep(project=_clean(project) if project else None)
-    return _scan(Blobs.from_spec(spec, keep), spec.location, platform, python, keep)
+    return _scan(Blobs.from_location(location, keep, layout=layout), location, platform, python, keep)
 
 
 def scan_saved_stream(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from envaudit.errors import TargetError
-from envaudit.targets import TargetKind, TargetSpec
+from envaudit.targets.base import ScriptTarget, Started
 from envaudit.targets.runner import ScriptRun
 
 # Passed through to the target because the interpreter may need them to start or to be found
@@ -33,22 +34,25 @@ def venv_interpreter(folder: Path) -> Path | None:
     return None
 
 
-def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
-    """The interpreter a local or python: target names, as a path; raises TargetError if there is none."""
-    if spec.kind is TargetKind.LOCAL:
-        venv = environ.get("VIRTUAL_ENV")
-        if venv:
-            found = venv_interpreter(Path(venv))
-            if found is None:
-                raise TargetError(spec.spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
-            return str(found)
-        import shutil
+def active_interpreter(spelling: str, environ: Mapping[str, str]) -> str:
+    """``local``: the active venv's interpreter ($VIRTUAL_ENV), else python3 on PATH."""
+    venv = environ.get("VIRTUAL_ENV")
+    if venv:
+        found = venv_interpreter(Path(venv))
+        if found is None:
+            raise TargetError(spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
+        return str(found)
+    import shutil
 
-        python3 = shutil.which("python3", path=environ.get("PATH"))
-        if python3 is None:
-            raise TargetError(spec.spelling, "no python3 on PATH", tip="name one with python:PATH")
-        return python3
-    shown = Path(spec.location).expanduser()  # what the user wrote, for messages
+    python3 = shutil.which("python3", path=environ.get("PATH"))
+    if python3 is None:
+        raise TargetError(spelling, "no python3 on PATH", tip="name one with python:PATH")
+    return python3
+
+
+def named_interpreter(spelling: str, location: str) -> str:
+    """``python:PATH`` or a bare path: the interpreter, or the venv folder's, as a path."""
+    shown = Path(location).expanduser()  # what the user wrote, for messages
     # Absolute, so that a relative path names a file in the current folder: "python:./python3"
     # must never become a bare "python3" that the OS would look up on PATH instead. (Not
     # resolve(): a venv's bin/python is a symlink, and the venv is what it names.)
@@ -56,12 +60,12 @@ def resolve_interpreter(spec: TargetSpec, environ: Mapping[str, str]) -> str:
     if path.is_dir():
         found = venv_interpreter(path)
         if found is None:
-            raise TargetError(spec.spelling, f"{shown} is a folder with no bin/python3 or bin/python in it")
+            raise TargetError(spelling, f"{shown} is a folder with no bin/python3 or bin/python in it")
         return str(found)
     if not path.exists():
-        raise TargetError(spec.spelling, f"no such interpreter: {shown}")
+        raise TargetError(spelling, f"no such interpreter: {shown}")
     if not os.access(path, os.X_OK):
-        raise TargetError(spec.spelling, f"{shown} is not executable")
+        raise TargetError(spelling, f"{shown} is not executable")
     return str(path)
 
 
@@ -96,3 +100,31 @@ def describe_failure(interpreter: str, returncode: int, stderr: bytes) -> str:
     if "SyntaxError" in said:
         return f"{interpreter} could not run the scanner ({said}); envaudit scans Python 3.8 and later"
     return f"{interpreter} exited with status {returncode}: {said}"
+
+
+class PythonInterpreter(ScriptTarget):
+    """``python:PATH``, a venv folder or an interpreter's path: scanned in a child process here."""
+
+    def interpreter(self) -> str:
+        return named_interpreter(self.spec.spelling, self.spec.location)
+
+    def start(self, script: str, args: Sequence[str]) -> Started:
+        return start_scanner(
+            self.interpreter(),
+            script,
+            args,
+            target=self.spec.spelling,
+            timeout=self.options.timeout,
+            environ=self.environ,
+        )
+
+    def recorded_environ(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
+        # A local interpreter runs in the user's own environment, so that is the one to record.
+        return self.environ
+
+
+class ActiveInterpreter(PythonInterpreter):
+    """``local``: the interpreter a bare ``python3`` would run here (the active venv first)."""
+
+    def interpreter(self) -> str:
+        return active_interpreter(self.spec.spelling, self.environ)

@@ -12,14 +12,16 @@ import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+from envaudit import defaults
 from envaudit.errors import UsageError
 from envaudit.targets import GRAMMAR_TIP, TargetSpec
+from envaudit.targets.base import ScriptTarget, Started
 from envaudit.targets.local import describe_failure
 from envaudit.targets.runner import ScriptRun
 
-DEFAULT_CONNECT_TIMEOUT = 10
 REMOTE_DEFAULT_PYTHON = "python3"
 
 
@@ -40,7 +42,7 @@ class SSHOptions:
     options: tuple[str, ...] = ()  # passed as -o OPTION, before envaudit's own: the user's choice wins
     identity: str | None = None
     accept_new_host_keys: bool = False
-    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+    connect_timeout: int = defaults.SSH_CONNECT_TIMEOUT
 
 
 def parse_address(spec: TargetSpec) -> SSHAddress:
@@ -133,15 +135,6 @@ def _known_hosts_name(address: SSHAddress) -> str:
     return f"[{address.host}]:{address.port}" if address.port and address.port != 22 else address.host
 
 
-def start_scanner(
-    spec: TargetSpec, script: str, options: SSHOptions, *, timeout: float, environ: Mapping[str, str]
-) -> ScriptRun:
-    """Run the scanner on the remote host; it records the remote's own environment, redacted later."""
-    return start_script(
-        spec, script, [json.dumps({"environ": True})], options, timeout=timeout, environ=environ
-    )
-
-
 def start_script(
     spec: TargetSpec,
     script: str,
@@ -163,3 +156,24 @@ def start_script(
         requested=address.python or f"{REMOTE_DEFAULT_PYTHON} (the remote's PATH)",
         cannot_start="cannot run ssh",
     )
+
+
+class SSHHost(ScriptTarget):
+    """``ssh://[user@]host[:port][/python]``: scanned by the remote interpreter, through OpenSSH."""
+
+    def start(self, script: str, args: Sequence[str]) -> Started:
+        return start_script(
+            self.spec,
+            script,
+            args,
+            self.options.ssh or SSHOptions(),
+            timeout=self.options.timeout,
+            environ=self.environ,
+        )
+
+    def scanner_args(self) -> list[str]:
+        return [json.dumps({"environ": True})]  # the remote's own environment, redacted later
+
+    def recorded_environ(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
+        recorded = raw.get("environ")  # a remote host reports its own
+        return recorded if isinstance(recorded, dict) else {}

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envaudit.diff import Labelled, change_level, diff, diff_pair, matrix
-from envaudit.findings import Finding, Location, Severity
+from envaudit.diff import change_level, diff, diff_pair, matrix
+from envaudit.findings import Finding, Labelled, Location, Severity
 from envaudit.model import Origin, OriginKind, PinKind, RequirementStatus, Snapshot
 from tests.support.snapshots import dist, requirement, secret, snapshot, var
 

@@ -22,9 +22,10 @@ from packaging.utils import InvalidName, canonicalize_name
 from rich.console import Console
 
 from envaudit import names, snapshot_io
-from envaudit.diff import Labelled, diff
+from envaudit.diff import diff
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
 from envaudit.errors import TargetError
+from envaudit.findings import Labelled
 from envaudit.report import ReportFormat, render, scan_text
 from envaudit.targets import tarwalk
 from envaudit.targets.runner import ScriptRun
@@ -212,7 +213,7 @@ def test_a_generated_password_never_appears_in_any_output(pw: str, form: str, na
     after = snapshot({"six": "1.16.0"}, env=env)
     outputs = [snapshot_io.dumps(after)]
     console = Console(file=io.StringIO(), width=100, markup=False)
-    scan_text.render(after, console)
+    scan_text.render_one(after, console)
     outputs.append(console.file.getvalue())  # type: ignore[attr-defined]
     report = diff([Labelled("a", before), Labelled("b", after)])
     outputs += [render(report, fmt) for fmt in ReportFormat]

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from envaudit import api
-from envaudit.diff import Labelled, diff_pair
+from envaudit.diff import diff_pair
 from envaudit.errors import InputError
-from envaudit.findings import Severity
+from envaudit.findings import Labelled, Severity
 from envaudit.policy import GatePolicy, Ignore, evaluate, parse_gate
-from envaudit.report import FailOn
+from envaudit.severity import FailOn
 from tests.support.snapshots import snapshot
 
 BAD = Path(__file__).resolve().parents[2] / "fixtures" / "configs" / "bad"

@@ -51,7 +51,7 @@ def test_silent_warned_raised_and_warning_only_are_told_apart() -> None:
     )
     a = run("2.0.3", same, silent_a, warned_a, fine, only_warns)
     b = run("3.0.6", same, silent_b, warned_b, raised, only_warns_b)
-    from envaudit.diff import Labelled
+    from envaudit.findings import Labelled
 
     findings = compare.diff_probes(Labelled("a", with_probes(a)), Labelled("b", with_probes(b)))
     rules = {f.subject: f.rule for f in findings}
@@ -96,7 +96,7 @@ def test_value_differences_by_label_within_tolerance() -> None:
 def test_rows_dropped_name_the_input_gaps() -> None:
     a = user([["x", [1.0, 2.0, 3.0]]], [0, 1, 2], rows=3, missing=[[1, ["age"]], [2, ["age", "income"]]])
     b = user([["x", [1.0]]], [0], rows=1)
-    from envaudit.diff import Labelled
+    from envaudit.findings import Labelled
 
     findings = compare.diff_probes(
         Labelled("train", with_probes(run("2.2.3", user=(a,)))),

@@ -13,13 +13,14 @@ import jsonschema
 import pytest
 
 from envaudit import __version__
-from envaudit.diff import Labelled, diff
-from envaudit.findings import Location, Report
+from envaudit.diff import diff
+from envaudit.findings import Labelled, Location, Report
 from envaudit.hygiene import requirement_findings
 from envaudit.model import PinKind, RequirementStatus
 from envaudit.policy import GatePolicy, Ignore, evaluate
-from envaudit.report import FailOn, ReportFormat, render
+from envaudit.report import ReportFormat, render
 from envaudit.report.text import render_to_string
+from envaudit.severity import FailOn
 from tests.support.snapshots import dist, requirement, secret, snapshot, var
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

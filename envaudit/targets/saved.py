@@ -1,0 +1,29 @@
+"""``FILE.json``: a snapshot saved earlier with ``scan -o``, loaded as it was taken."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envaudit.targets.base import Started, Target
+
+if TYPE_CHECKING:
+    from envaudit.model import Snapshot
+    from envaudit.scan import ScanContext
+
+
+class SavedSnapshot(Target):
+    is_saved = True
+
+    def snapshot(self, started: Started | None, context: ScanContext | None) -> Snapshot:
+        from envaudit import snapshot_io
+
+        snapshot = snapshot_io.load(Path(self.spec.location))
+        if context is not None and self.options.recheck_requirements:
+            from envaudit.requirements import check_all
+
+            markers = dict(snapshot.interpreter.markers)
+            checked = check_all(context.requirements, snapshot.distributions, markers)
+            snapshot = replace(snapshot, requirements=checked)
+        return snapshot

@@ -1,0 +1,171 @@
+"""Scanning many targets at once: bounded concurrency, early launch, results in the order given.
+
+A bad config or requirements file fails the whole command (exit 2) before any result is reported;
+a target that cannot be scanned fails only its own result. After an error or Ctrl-C nothing is
+left running: every kind of target met is told to abandon what it started.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envaudit.errors import EnvauditError, UsageError
+from envaudit.project import declares_requirements
+from envaudit.targets import parse_target
+from envaudit.targets.base import Started, Target, TargetOptions
+from envaudit.targets.registry import target_class
+from envaudit.verbs.common import ScanOptions, TargetResult
+
+if TYPE_CHECKING:
+    from envaudit.envvars import EnvPolicy
+    from envaudit.model import Issue, Requirement, Snapshot
+    from envaudit.probe.run import ProbeOptions
+    from envaudit.scan import ScanContext
+
+
+def env_policy(options: ScanOptions) -> EnvPolicy:
+    """The redaction policy: ``[tool.envaudit.env]`` of the config, overridden by flags."""
+    from envaudit import config
+
+    policy = config.load(options.config_file, options.project or Path.cwd()).env
+    if options.env_include:
+        policy = replace(policy, include=options.env_include)
+    if options.env_exclude:
+        policy = replace(policy, exclude=policy.exclude + options.env_exclude)
+    return policy
+
+
+def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
+    """Config, redaction key and declared requirements, read once for all targets. With only image
+    targets, ``--project`` names a folder inside the images, read there (``image_snapshot``)."""
+    from envaudit.envvars import FingerprintKey
+    from envaudit.scan import ScanContext
+
+    if images_only and options.project is not None:
+        options = replace(options, project=None, read_requirements=False)
+    project = options.project if options.project is not None else Path.cwd()
+    if options.project is not None and not project.is_dir():
+        raise UsageError(
+            f"--project {project}: not a folder",
+            tip="with image targets only, --project names a folder inside the image",
+        )
+    policy = env_policy(options)
+    requirements: tuple[Requirement, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    if options.read_requirements and declares_requirements(project):
+        from envaudit.requirements import read_project
+
+        requirements, issues = read_project(project, allow_outside=options.allow_outside_includes)
+    return ScanContext(
+        key=FingerprintKey.load(),
+        env_policy=policy,
+        requirements=requirements,
+        requirement_issues=issues,
+        project=str(project.resolve()) if requirements or issues else None,
+    )
+
+
+def target_options(options: ScanOptions, *, images_only: bool) -> TargetOptions:
+    """``--project`` names a folder inside the images when every target is an image; with other
+    targets beside them it is a folder here, read once for all (``prepare``)."""
+    in_image = options.project.as_posix() if options.project is not None and images_only else None
+    return TargetOptions(
+        timeout=options.timeout,
+        ssh=options.ssh,
+        image=replace(options.image, project=in_image),
+        recheck_requirements=options.project is not None,
+    )
+
+
+def collect(
+    target: Target, started: Started | None, context: ScanContext | None, probe: ProbeOptions | None
+) -> Snapshot:
+    """The target's snapshot, with its probe results when asked (``scan --probe``, ``probe``)."""
+    if probe is None or target.is_saved:  # saved snapshots carry the probes they were saved with
+        return target.snapshot(started, context)
+    from envaudit.probe import run as probing
+
+    # The probes (pandas' import above all) take longest: started first, they run beside the scan.
+    probes = target.start_probes(probing.runner_script(probe), probing.runner_args(probe))
+    try:
+        snapshot = target.snapshot(started, context)
+        return replace(snapshot, probes=probing.finish(probes, target.spec.spelling))
+    finally:
+        probes.kill()
+
+
+def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
+    """Scan every target concurrently (bounded by ``options.jobs``); results in the order given."""
+    specs = [parse_target(s) for s in spellings]  # a misspelt target fails before any work starts
+    classes = [target_class(spec.kind) for spec in specs]
+    if options.probe is not None and not all(cls.is_saved for cls in classes):
+        from envaudit.probe.run import runner_script
+
+        runner_script(options.probe)  # the user's files read once, now: bad input fails the command
+    environ: Mapping[str, str] = dict(os.environ)
+    images_only = all(cls.is_image for cls in classes)
+    shared = target_options(options, images_only=images_only)
+    targets = [cls(spec, shared, environ) for cls, spec in zip(classes, specs, strict=True)]
+    early: dict[int, Started | EnvauditError] = {}
+    try:
+        # Launch the first process targets now: their start-up overlaps our imports and config reading.
+        for index, target in enumerate(targets[: options.jobs]):
+            if target.runs_process:
+                try:
+                    started = target.launch()
+                except EnvauditError as exc:
+                    early[index] = exc
+                else:
+                    if started is not None:
+                        early[index] = started
+        # Saved snapshots need no key, config or requirements unless asked to be re-checked (--project).
+        live = not all(cls.is_saved for cls in classes)
+        context = prepare(options, images_only=images_only) if live or options.project is not None else None
+
+        def one(index: int) -> TargetResult:
+            target = targets[index]
+            started = early.pop(index, None)
+            try:
+                if isinstance(started, EnvauditError):
+                    raise started
+                snapshot = collect(target, started, context, options.probe)
+                result = TargetResult(target.spec, snapshot=snapshot)
+            except EnvauditError as exc:
+                result = TargetResult(target.spec, error=exc)
+            if options.progress is not None:
+                options.progress(result)
+            return result
+
+        # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work
+        # (a large json.loads holds the GIL), so they load here, meanwhile, rather than in threads.
+        waiting = [i for i, target in enumerate(targets) if not target.is_saved]
+        if len(waiting) <= 1:
+            return [one(i) for i in range(len(targets))]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(waiting)))) as pool:
+            try:
+                futures = {i: pool.submit(one, i) for i in waiting}
+                done = {i: one(i) for i in range(len(targets)) if i not in futures}
+                return [futures[i].result() if i in futures else done[i] for i in range(len(targets))]
+            except BaseException:  # Ctrl-C: the workers must not go on starting or waiting for targets
+                pool.shutdown(wait=False, cancel_futures=True)
+                abandon(classes)
+                raise
+    except BaseException:  # an error or Ctrl-C in this thread: leave no child and no container behind
+        abandon(classes)
+        raise
+    finally:
+        for leftover in early.values():  # launched but never collected (an error): reaped here
+            if not isinstance(leftover, EnvauditError):
+                leftover.kill()
+
+
+def abandon(classes: Sequence[type[Target]]) -> None:
+    """Stop what still runs for the targets (after an error or Ctrl-C): no child, no container left."""
+    for cls in dict.fromkeys(classes):
+        cls.abandon_all()
