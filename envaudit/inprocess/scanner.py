@@ -18,30 +18,20 @@ from __future__ import annotations
 import os
 import sys
 
+# The metadata reader, shared with envaudit's static image reader. envaudit sends this script with
+# the text of metadata.py in place of the next line (scan.scanner_script), so targets need no envaudit.
+from envaudit.inprocess.metadata import canonical_name, scan_distributions  # envaudit: splice metadata.py
+
+__all__ = ["canonical_name", "scan_distributions"]
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
-    from typing import Any, Dict, Iterable, List, Optional, Tuple
+    from typing import Any, Dict, List, Tuple
 
 MARKER = "\n@@envaudit-scanner-output@@\n"
 # Said last: the result is complete. Over SSH the script's exit cannot be seen while a process the
 # target started (a .pth's child) keeps the session open; this tells envaudit it need not wait.
 DONE = "\n@@envaudit-done@@\n"
-WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503 normalisation (``re.sub(r"[-_.]+", "-", name).lower()``, as packaging does it),
-    computed here so neither side needs ``re`` or ``packaging`` on the fast path."""
-    out = []  # type: List[str]
-    for char in name.lower():
-        if char in "-_.":
-            if not out or out[-1] != "-":
-                out.append("-")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 try:
     from _json import encode_basestring_ascii as _encode_string
 except ImportError:  # not CPython: the json module it is
@@ -68,210 +58,9 @@ def to_json(value: Any) -> str:
 
 
 def from_json(text: str) -> Any:
-    import json  # only for direct_url.json files and options, which most scans never read
+    import json  # only for the options, which most scans do not pass
 
     return json.loads(text)
-
-
-def read_headers(path: str) -> List[Tuple[str, str]]:
-    """Header fields of an RFC 822 style metadata file, stopping at the blank line before the body.
-
-    Folded continuation lines (starting with a space or tab) are joined to the field before them.
-    Raises ValueError for a line that is neither a field nor a continuation, and
-    UnicodeDecodeError for bytes that are not UTF-8.
-    """
-    with open(path, "r", encoding="utf-8", newline=None) as fh:
-        return parse_headers(fh)
-
-
-def parse_headers(lines: Iterable[str]) -> List[Tuple[str, str]]:
-    """``read_headers`` on lines already read (envaudit's static image reader uses it too)."""
-    headers = []  # type: List[Tuple[str, str]]
-    for lineno, line in enumerate(lines, 1):
-        stripped = line.rstrip("\r\n")
-        if not stripped:
-            break  # end of the header block; the body is a description we do not need
-        if stripped[0] in " \t":
-            if not headers:
-                raise ValueError("line %d: continuation line before any field" % lineno)
-            name, value = headers[-1]
-            headers[-1] = (name, value + " " + stripped.strip())
-            continue
-        name, sep, value = stripped.partition(":")
-        if not sep or not name.strip():
-            raise ValueError("line %d: not a 'Field: value' line: %r" % (lineno, stripped[:80]))
-        headers.append((name.strip(), value.strip()))
-    return headers
-
-
-def egg_requires_to_requires_dist(text: str) -> List[str]:
-    """Convert an egg-info ``requires.txt`` into Requires-Dist strings.
-
-    Sections look like ``[extra]``, ``[:marker]`` or ``[extra:marker]``.
-    """
-    out = []  # type: List[str]
-    extra = ""
-    marker = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-            extra, _, marker = section.partition(":")
-            extra = extra.strip()
-            marker = marker.strip()
-            continue
-        conditions = []
-        if marker:
-            conditions.append("(%s)" % marker if extra else marker)
-        if extra:
-            conditions.append('extra == "%s"' % extra)
-        out.append(line + ("; " + " and ".join(conditions) if conditions else ""))
-    return out
-
-
-def _read_small(path: str) -> Optional[str]:
-    try:
-        with open(path, "r", encoding="utf-8") as fh:
-            return fh.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def _name_version_from_filename(filename: str) -> Tuple[str, str]:
-    stem = filename.rsplit(".", 1)[0]
-    name, _, rest = stem.partition("-")
-    version = rest.split("-", 1)[0] if rest else ""
-    return name, version
-
-
-def read_distribution(location: str, filename: str, issues: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """One distribution from a ``.dist-info`` or ``.egg-info`` entry (or an ``EGG-INFO`` folder)."""
-    meta_dir = os.path.join(location, filename)
-    lower = filename.lower()
-    if lower.endswith(".dist-info"):
-        fmt = "dist-info"
-        meta_file = os.path.join(meta_dir, "METADATA")
-        is_dir = True
-    else:
-        fmt = "egg-info"
-        is_dir = os.path.isdir(meta_dir)
-        meta_file = os.path.join(meta_dir, "PKG-INFO") if is_dir else meta_dir
-
-    fields = {}  # type: Dict[str, List[str]]
-    try:
-        for header, value in read_headers(meta_file):
-            key = header.lower()
-            if key in WANTED_HEADERS:
-                fields.setdefault(key, []).append(value)
-    except FileNotFoundError:
-        issues.append({"code": "missing-metadata", "path": meta_file, "message": "metadata file is missing"})
-    except UnicodeDecodeError as exc:
-        issues.append(
-            {
-                "code": "corrupt-metadata",
-                "path": meta_file,
-                "message": "metadata is not UTF-8 (byte %d)" % exc.start,
-            }
-        )
-    except ValueError as exc:
-        issues.append({"code": "corrupt-metadata", "path": meta_file, "message": str(exc)})
-    except OSError as exc:
-        issues.append({"code": "unreadable-metadata", "path": meta_file, "message": exc.strerror or str(exc)})
-
-    name = (fields.get("name") or [""])[0]
-    version = (fields.get("version") or [""])[0]
-    if not name or not version:
-        fallback_name, fallback_version = _name_version_from_filename(filename)
-        if fields:
-            missing = "Name" if not name else "Version"
-            issues.append(
-                {
-                    "code": "incomplete-metadata",
-                    "path": meta_file,
-                    "message": "metadata has no %s field" % missing,
-                }
-            )
-        name = name or fallback_name
-        version = version or fallback_version
-    if not name:
-        return None
-
-    requires_dist = fields.get("requires-dist", [])
-    installer = None
-    direct_url = None
-    if is_dir:
-        installer_text = _read_small(os.path.join(meta_dir, "INSTALLER"))
-        installer = installer_text.strip() or None if installer_text else None
-        if fmt == "dist-info":
-            direct_url_text = _read_small(os.path.join(meta_dir, "direct_url.json"))
-            if direct_url_text is not None:
-                try:
-                    direct_url = from_json(direct_url_text)
-                except ValueError as exc:
-                    issues.append(
-                        {
-                            "code": "corrupt-direct-url",
-                            "path": os.path.join(meta_dir, "direct_url.json"),
-                            "message": "not valid JSON: %s" % exc,
-                        }
-                    )
-        elif not requires_dist:
-            requires_text = _read_small(os.path.join(meta_dir, "requires.txt"))
-            if requires_text:
-                requires_dist = egg_requires_to_requires_dist(requires_text)
-
-    return {
-        "name": name,
-        "canonical_name": canonical_name(name),
-        "version": version,
-        "location": location,
-        "metadata_path": meta_dir,
-        "metadata_format": fmt,
-        "installer": installer,
-        "direct_url": direct_url,
-        "requires_dist": requires_dist,
-        "requires_python": fields["requires-python"][0] if "requires-python" in fields else None,
-    }
-
-
-def scan_distributions(
-    paths: List[str], issues: List[Dict[str, Any]]
-) -> Tuple[List[Dict[str, Any]], List[str]]:
-    """Every distribution on ``paths``, in path order then file name order; and legacy editable targets."""
-    dists = []  # type: List[Dict[str, Any]]
-    editable_locations = []  # type: List[str]
-    seen = set()
-    for entry in paths:
-        if not entry:
-            continue
-        real = os.path.realpath(entry)
-        if real in seen or not os.path.isdir(entry):
-            continue  # zip files on sys.path hold the stdlib, not distributions
-        seen.add(real)
-        try:
-            names = sorted(os.listdir(entry))
-        except OSError as exc:
-            issues.append({"code": "unreadable-path", "path": entry, "message": exc.strerror or str(exc)})
-            continue
-        for filename in names:
-            lower = filename.lower()
-            if lower.endswith(".dist-info") or lower.endswith(".egg-info"):
-                dist = read_distribution(entry, filename, issues)
-                if dist is not None:
-                    dists.append(dist)
-            elif lower.endswith(".egg-link"):
-                # ``setup.py develop`` leaves NAME.egg-link naming the source folder.
-                text = _read_small(os.path.join(entry, filename)) or ""
-                first = text.splitlines()[0].strip() if text.strip() else ""
-                if first:
-                    editable_locations.append(os.path.normpath(os.path.join(entry, first)))
-        if entry.lower().endswith(".egg") and os.path.isdir(os.path.join(entry, "EGG-INFO")):
-            dist = read_distribution(entry, "EGG-INFO", issues)
-            if dist is not None:
-                dists.append(dist)
-    return dists, editable_locations
 
 
 def _version_string(info: Any) -> str:

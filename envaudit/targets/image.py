@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from envaudit.errors import InputError, UsageError
-from envaudit.inprocess.scanner import canonical_name, egg_requires_to_requires_dist, parse_headers
+from envaudit.inprocess import metadata
 from envaudit.targets import interpreters, tarwalk
 
 if TYPE_CHECKING:
@@ -333,7 +333,10 @@ class LayerDelta:
 def _wanted(path: str, keep: Keep) -> bool:
     """Is this a file whose content we keep?"""
     parts = path.split("/")
-    if len(parts) >= 2 and parts[-2].endswith((".dist-info", ".egg-info")):
+    if len(parts) >= 2 and (
+        parts[-2].endswith((".dist-info", ".egg-info"))
+        or (parts[-2] == "EGG-INFO" and len(parts) >= 3 and parts[-3].endswith(".egg"))
+    ):
         return parts[-1] in ("METADATA", "INSTALLER", "direct_url.json", "PKG-INFO", "requires.txt")
     if parts[-1].endswith(".egg-info") or (
         len(parts) >= 2 and parts[-2] in SITE_DIRS and parts[-1].endswith(".pth")
@@ -349,7 +352,7 @@ def _wanted(path: str, keep: Keep) -> bool:
 
 def _noted(path: str) -> bool:
     """Files we only need to know exist (interpreters, libc loaders)."""
-    return bool(_PYTHON_BIN.search(path)) or "/ld-musl-" in path or path.endswith(("libc.so.6",))
+    return bool(_PYTHON_BIN.search(path)) or "/ld-musl-" in path or path.endswith(("libc.so.6", ".egg"))
 
 
 def _compression(head: bytes) -> str:
@@ -547,6 +550,16 @@ def _pth_folders(files: ImageFiles, folder: str, name: str, search: list[str]) -
                 )
             continue
         extra = _clean(line if line.startswith("/") else f"{folder}/{line}")
+        if extra and extra.endswith(".egg") and extra in files.entries:  # a file: a zipped egg
+            files.issues.append(
+                {
+                    "code": "static-zipped-egg",
+                    "path": f"/{extra}",
+                    "message": "a zipped egg on sys.path is not read statically: scan through the "
+                    "engine (docker:IMAGE) to include it",
+                }
+            )
+            continue
         # site.py adds only folders that exist; the ones that matter here hold metadata we kept.
         if (
             extra
@@ -567,70 +580,51 @@ def _text(entry: Entry | None) -> str | None:
     return entry.data.decode("utf-8", errors="replace")
 
 
-def _distribution(files: ImageFiles, location: str, name: str) -> dict[str, Any] | None:
-    meta_dir = f"{location}/{name}"
-    is_egg = name.endswith(".egg-info")
-    meta_file = (
-        meta_dir
-        if is_egg and meta_dir in files.entries
-        else f"{meta_dir}/{'PKG-INFO' if is_egg else 'METADATA'}"
-    )
-    entry = files.entries.get(meta_file)
-    fields: dict[str, list[str]] = {}
-    if entry is None or entry.data is None:
-        files.issues.append(
-            {"code": "missing-metadata", "path": "/" + meta_file, "message": "metadata file is missing"}
-        )
-    else:
-        try:
-            for key, value in parse_headers(entry.data.decode("utf-8").splitlines()):
-                fields.setdefault(key.lower(), []).append(value)
-        except UnicodeDecodeError as exc:
-            files.issues.append(
-                {
-                    "code": "corrupt-metadata",
-                    "path": "/" + meta_file,
-                    "message": f"metadata is not UTF-8 (byte {exc.start})",
-                }
-            )
-        except ValueError as exc:
-            files.issues.append({"code": "corrupt-metadata", "path": "/" + meta_file, "message": str(exc)})
-    stem = name.rsplit(".", 1)[0]
-    fallback_name, _, rest = stem.partition("-")
-    dist_name = (fields.get("name") or [fallback_name])[0]
-    version = (fields.get("version") or [rest.split("-", 1)[0]])[0]
-    if not dist_name:
-        return None
-    requires = fields.get("requires-dist", [])
-    if is_egg and not requires:
-        requires = egg_requires_to_requires_dist(_text(files.entries.get(f"{meta_dir}/requires.txt")) or "")
-    direct_url = None
-    raw_direct = _text(files.entries.get(f"{meta_dir}/direct_url.json"))
-    if raw_direct:
-        try:
-            direct_url = json.loads(raw_direct)
-        except ValueError:
-            files.issues.append(
-                {
-                    "code": "corrupt-direct-url",
-                    "path": f"/{meta_dir}/direct_url.json",
-                    "message": "not valid JSON",
-                }
-            )
-    installer = (_text(files.entries.get(f"{meta_dir}/INSTALLER")) or "").strip() or None
-    return {
-        "name": dist_name,
-        "canonical_name": canonical_name(dist_name),
-        "version": version,
-        "location": "/" + location,
-        "metadata_path": "/" + meta_dir,
-        "metadata_format": "egg-info" if is_egg else "dist-info",
-        "installer": installer,
-        "direct_url": direct_url,
-        "requires_dist": requires,
-        "requires_python": fields["requires-python"][0] if fields.get("requires-python") else None,
-        "layer": (entry.layer if entry else None),
-    }
+class LayerFiles:
+    """The merged layers as the metadata reader's file access (``inprocess/metadata.py``): paths
+    are absolute in the image, so what the reader reports reads like a live scan's."""
+
+    def __init__(self, files: ImageFiles) -> None:
+        self.entries = files.entries
+        self.children: dict[str, set[str]] = {}
+        for path in files.entries:
+            parent, _, name = path.rpartition("/")
+            while True:
+                siblings = self.children.setdefault("/" + parent if parent else "/", set())
+                if name in siblings:
+                    break  # the folders above are indexed already
+                siblings.add(name)
+                if not parent:
+                    break
+                parent, _, name = parent.rpartition("/")
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        entry = self.entries.get(path.lstrip("/"))
+        return None if entry is None or entry.data is None else entry.data[:limit]
+
+    def listdir(self, folder: str) -> list[str]:
+        return sorted(self.children.get(folder, ()))
+
+    def is_dir(self, path: str) -> bool:
+        return path in self.children
+
+    def join(self, folder: str, name: str) -> str:
+        return f"{folder}/{name}"
+
+    def layer_of(self, path: str) -> str | None:
+        entry = self.entries.get(path.lstrip("/"))
+        return entry.layer if entry is not None else None
+
+
+def _distributions(
+    access: LayerFiles, folder: str, names: list[str], issues: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The distributions of one site folder, read as a live scan reads them, with their layers."""
+    dists, _ = metadata.read_folder(access, "/" + folder, names, issues)
+    for dist in dists:
+        location, name = dist["location"], posixpath.basename(dist["metadata_path"])
+        dist["layer"] = access.layer_of(metadata.metadata_file(access, location, name)[1])
+    return dists
 
 
 def _resolve(files: ImageFiles, path: str, depth: int = 0) -> str:
@@ -795,22 +789,22 @@ def facts(config: ImageConfig, files: ImageFiles, python: str | None) -> dict[st
         "sys_platform": "linux",
     }
     dists = []
+    access = LayerFiles(files)
     search = list(site)  # sys.path as site.py builds it: each site folder, then what its .pth files add
     position = 0
     while position < len(search):
         folder = search[position]
         position += 1
-        prefix_ = folder + "/"
-        names = sorted({p[len(prefix_) :].split("/", 1)[0] for p in files.entries if p.startswith(prefix_)})
-        added = []
-        for name in names:
-            if name.endswith((".dist-info", ".egg-info")):
-                dist = _distribution(files, folder, name)
-                if dist is not None:
-                    dists.append(dist)
-            elif name.endswith(".pth") and folder in site:  # only site folders' .pth files are read
-                added += _pth_folders(files, folder, name, search)
-        search[position:position] = added
+        names = access.listdir("/" + folder)
+        dists += _distributions(access, folder, names, files.issues)
+        if folder in site:  # only site folders' .pth files are read
+            added = [
+                f
+                for name in names
+                if name.endswith(".pth")
+                for f in _pth_folders(files, folder, name, search)
+            ]
+            search[position:position] = added
     site = search
     return {
         "scanner_protocol": 1,

@@ -7,13 +7,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envaudit.inprocess import scanner
+from envaudit.inprocess import metadata, scanner
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "metadata"
 
 
+def read_headers(path: Path) -> list[tuple[str, str]]:
+    return metadata.parse_headers(path.read_text(encoding="utf-8"))
+
+
 def test_folded_headers_are_joined_and_the_body_is_never_read() -> None:
-    headers = scanner.read_headers(str(FIXTURES / "folded_headers-2.0.dist-info" / "METADATA"))
+    headers = read_headers(FIXTURES / "folded_headers-2.0.dist-info" / "METADATA")
     fields = dict(headers)
     assert fields["Requires-Python"] == ">=3.8, <4"
     assert [v for k, v in headers if k == "Requires-Dist"] == ["six>=1.10", 'attrs; extra == "attrs"']
@@ -23,7 +27,7 @@ def test_folded_headers_are_joined_and_the_body_is_never_read() -> None:
 
 
 def test_old_style_folded_description_with_blank_folded_line(tmp_path: Path) -> None:
-    headers = scanner.read_headers(str(FIXTURES / "legacy_egg-1.2.egg-info" / "PKG-INFO"))
+    headers = read_headers(FIXTURES / "legacy_egg-1.2.egg-info" / "PKG-INFO")
     fields = dict(headers)
     assert fields["Platform"] == "UNKNOWN"  # the field after the folded Description is still read
     assert fields["Version"] == "1.2"
@@ -33,18 +37,18 @@ def test_line_that_is_not_a_field_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "METADATA"
     path.write_text("Name: x\nthis is not a header\n")
     with pytest.raises(ValueError, match="line 2"):
-        scanner.read_headers(str(path))
+        read_headers(path)
 
 
 def test_crlf_line_endings(tmp_path: Path) -> None:
     path = tmp_path / "METADATA"
     path.write_bytes(b"Name: x\r\nVersion: 1\r\n\r\nbody\r\n")
-    assert scanner.read_headers(str(path)) == [("Name", "x"), ("Version", "1")]
+    assert read_headers(path) == [("Name", "x"), ("Version", "1")]
 
 
 def test_egg_requires_sections_become_markers() -> None:
     text = (FIXTURES / "legacy_egg-1.2.egg-info" / "requires.txt").read_text()
-    assert scanner.egg_requires_to_requires_dist(text) == [
+    assert metadata.egg_requires_to_requires_dist(text) == [
         "six>=1.10",
         'importlib-metadata; python_version < "3.9"',
         'ujson; extra == "speedups"',
@@ -52,11 +56,11 @@ def test_egg_requires_sections_become_markers() -> None:
     ]
 
 
-def test_unreadable_metadata_is_an_issue_and_the_distribution_is_kept(tmp_path: Path) -> None:
+def test_missing_metadata_is_an_issue_and_nothing_is_made_up(tmp_path: Path) -> None:
     issues: list[dict[str, object]] = []
     (tmp_path / "ghost-2.0.dist-info").mkdir()
-    dist = scanner.read_distribution(str(tmp_path), "ghost-2.0.dist-info", issues)
-    assert dist is not None and (dist["name"], dist["version"]) == ("ghost", "2.0")
+    dist = metadata.read_distribution(metadata.OSFiles(), str(tmp_path), "ghost-2.0.dist-info", issues)
+    assert dist is None  # as pip does: a distribution without metadata is skipped, and said
     assert issues == [
         {
             "code": "missing-metadata",
@@ -69,7 +73,7 @@ def test_unreadable_metadata_is_an_issue_and_the_distribution_is_kept(tmp_path: 
 def test_duplicate_sys_path_entries_are_scanned_once(tmp_path: Path) -> None:
     (tmp_path / "a-1.0.dist-info").mkdir()
     (tmp_path / "a-1.0.dist-info" / "METADATA").write_text("Name: a\nVersion: 1.0\n")
-    dists, _ = scanner.scan_distributions([str(tmp_path), str(tmp_path) + "/."], [])
+    dists, _ = metadata.scan_distributions([str(tmp_path), str(tmp_path) + "/."], [])
     assert [d["name"] for d in dists] == ["a"]
 
 
@@ -95,15 +99,17 @@ def test_the_scanner_s_own_json_writer_round_trips(value: object) -> None:
 def test_canonical_name_matches_packaging(name: str) -> None:
     from packaging.utils import canonicalize_name
 
-    assert scanner.canonical_name(name) == canonicalize_name(name)
+    assert metadata.canonical_name(name) == canonicalize_name(name)
 
 
 def test_the_scanner_imports_no_heavy_modules_on_the_common_path() -> None:
     import subprocess
     import sys
 
+    from envaudit.scan import scanner_script
+
     script = (
-        Path(scanner.__file__).read_text() + "\nimport sys as _s\n"
+        scanner_script() + "\nimport sys as _s\n"
         "_s.stderr.write(','.join(m for m in ('json', 're', 'platform', 'typing') if m in _s.modules))\n"
     )
     proc = subprocess.run(
