@@ -95,7 +95,7 @@ def layered(site: Path, files: dict[str, bytes]) -> tuple[list[dict[str, Any]], 
     issues: list[dict[str, Any]] = []
     dists: list[dict[str, Any]] = []
     for folder in [root, *(p.lstrip("/") for p in egg_folders(site))]:
-        dists += image._distributions(access, folder, access.listdir("/" + folder), issues)
+        dists += image.distributions_of(access, folder, access.listdir("/" + folder), issues)
     for dist in dists:
         assert dist.pop("layer") == "sha256:layer"
     return dists, issues
@@ -179,7 +179,7 @@ def test_a_zipped_egg_is_named_as_the_limit_of_a_static_read(tmp_path: Path) -> 
         "l", data=b"./zipped-1.5-py3.8.egg\n"
     )
     merged.entries["usr/lib/python3/site-packages/zipped-1.5-py3.8.egg"] = image.Entry("l")
-    assert image._pth_folders(merged, "usr/lib/python3/site-packages", "easy-install.pth", []) == []
+    assert image.pth_folders(merged, "usr/lib/python3/site-packages", "easy-install.pth", []) == []
     assert [i["code"] for i in merged.issues] == ["static-zipped-egg"]
 
 
