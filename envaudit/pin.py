@@ -173,7 +173,9 @@ def repin(text: str, version: str) -> str:
         raise ValueError(f"cannot find the specifier in {text!r}")
     new = f"{match.group('head').rstrip()}{exact(version)}{match.group('tail') or ''}"
     before, after = PkgRequirement(text), PkgRequirement(new)
-    assert (before.name, before.extras, str(before.marker)) == (after.name, after.extras, str(after.marker))
+    if (before.name, before.extras, str(before.marker)) != (after.name, after.extras, str(after.marker)):
+        # Never write a rewrite that changed what the line asks for (holds under python -O too).
+        raise AssertionError(f"pinning {text!r} changed its name, extras or marker")
     return new
 
 

@@ -121,54 +121,69 @@ def _decoder_for(tp: Any) -> Decoder:
         return _str_pairs
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        inner = _decoder_for(args[0])
-
-        def optional(value: Any) -> Any:
-            return None if value is None else inner(value)
-
-        return optional
+        return _optional_decoder(tp)
     if origin is tuple:
-        item_type = typing.get_args(tp)[0]
-        if item_type is str:
-            return _str_tuple
-        item = _decoder_for(item_type)
-
-        def sequence(value: Any) -> tuple[Any, ...]:
-            if not isinstance(value, list):
-                raise _Bad("expected a list")
-            out = []
-            for i, v in enumerate(value):
-                try:
-                    out.append(item(v))
-                except _Bad as bad:
-                    raise bad.at(f"[{i}]") from None
-            return tuple(out)
-
-        return sequence
+        return _tuple_decoder(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
-        members = {m.value: m for m in tp}
-        allowed = ", ".join(str(v) for v in members)
-
-        def enum(value: Any) -> Any:
-            try:
-                return members[value]
-            except (KeyError, TypeError):  # TypeError: an unhashable JSON value
-                raise _Bad(f"expected one of {allowed}, got {value!r}") from None
-
-        return enum
+        return _enum_decoder(tp)
     if dataclasses.is_dataclass(tp):
         decoder = _dataclass_decoder(tp)  # type: ignore[arg-type]
         return _interned(decoder) if tp in _INTERNED else decoder
-    if tp is str:
-        return _expect(str, "a string")
-    if tp is int:
-        return _expect(int, "an integer")
-    if tp is bool:
-        return _expect(bool, "true or false")
-    if tp is float:
-        return _expect((int, float), "a number")
+    if tp in _SCALARS:
+        kinds, what = _SCALARS[tp]
+        return _expect(kinds, what)
     raise TypeError(f"no JSON decoder for {tp!r}")  # a programming error, not bad input
+
+
+_SCALARS: dict[Any, tuple[Any, str]] = {
+    str: (str, "a string"),
+    int: (int, "an integer"),
+    bool: (bool, "true or false"),
+    float: ((int, float), "a number"),
+}
+
+
+def _optional_decoder(tp: Any) -> Decoder:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    inner = _decoder_for(args[0])
+
+    def optional(value: Any) -> Any:
+        return None if value is None else inner(value)
+
+    return optional
+
+
+def _tuple_decoder(tp: Any) -> Decoder:
+    item_type = typing.get_args(tp)[0]
+    if item_type is str:
+        return _str_tuple
+    item = _decoder_for(item_type)
+
+    def sequence(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _Bad("expected a list")
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(item(v))
+            except _Bad as bad:
+                raise bad.at(f"[{i}]") from None
+        return tuple(out)
+
+    return sequence
+
+
+def _enum_decoder(tp: type[Enum]) -> Decoder:
+    members = {m.value: m for m in tp}
+    allowed = ", ".join(str(v) for v in members)
+
+    def enum(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):  # TypeError: an unhashable JSON value
+            raise _Bad(f"expected one of {allowed}, got {value!r}") from None
+
+    return enum
 
 
 _DECODERS: dict[type, Decoder] = {}
@@ -237,7 +252,7 @@ def _dataclass_decoder(cls: type) -> Decoder:
 
     # Register the forwarder first so recursive types terminate while helpers are being built.
     _DECODERS[cls] = forward
-    exec("\n".join(lines), namespace)  # generated from our own dataclass fields only
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from our own dataclass fields only
     decoder: Decoder = namespace["decode"]
     _DECODERS[cls] = decoder
     return decoder

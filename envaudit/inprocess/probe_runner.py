@@ -742,7 +742,8 @@ def run_user(spec: dict[str, Any]) -> dict[str, Any]:
     module.__file__ = spec["file"]
 
     def call() -> Any:
-        exec(compile(spec["source"], spec["file"], "exec"), module.__dict__)
+        # The user asked for their own function to run here: --function FILE.py:NAME.
+        exec(compile(spec["source"], spec["file"], "exec"), module.__dict__)  # noqa: S102
         fn = getattr(module, spec["function"], None)
         if not callable(fn):
             raise AttributeError("%s defines no function %s" % (spec["file"], spec["function"]))

@@ -291,40 +291,47 @@ def value_differences(a: UserProbe, b: UserProbe, tolerance: float, limit: int =
     return count, shown
 
 
-def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> list[Finding]:
-    out: list[Finding] = []
-    theirs = {(u.name, u.data): u for u in b.user}  # the same function may run on several data files
+def _not_compared(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
+    """User probes run on one side only (e.g. a snapshot saved before the probe existed)."""
     mine = {(u.name, u.data) for u in a.user}
-    for name, data in sorted(mine ^ set(theirs)):  # e.g. a snapshot saved before the probe existed
+    theirs = {(u.name, u.data) for u in b.user}
+    out = []
+    for name, data in sorted(mine ^ theirs):
         absent = envs[0] if (name, data) not in mine else envs[1]
         subject = f"{name}({data})"
-        out.append(
-            finding(
-                PROBES_NOT_COMPARED,
-                CHECK,
-                subject,
-                f"{subject} was not run in {absent}: nothing to compare",
-                envs,
+        message = f"{subject} was not run in {absent}: nothing to compare"
+        out.append(finding(PROBES_NOT_COMPARED, CHECK, subject, message, envs))
+    return out
+
+
+def _failed(ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str) -> list[Finding]:
+    """A finding for each side whose probe raised (nothing else is compared then)."""
+    out = []
+    for label, probe in ((envs[0], ours), (envs[1], other)):
+        if probe.status is not ProbeStatus.OK:
+            out.append(
+                finding(
+                    USER_PROBE_FAILED,
+                    CHECK,
+                    subject,
+                    f"{subject} failed in {label}: {probe.error_type}: {probe.error}",
+                    envs,
+                    details={"environment": label},
+                )
             )
-        )
+    return out
+
+
+def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> list[Finding]:
+    out = _not_compared(a, b, envs)
+    theirs = {(u.name, u.data): u for u in b.user}  # the same function may run on several data files
     for ours in a.user:
         other = theirs.get((ours.name, ours.data))
         if other is None:
             continue
         subject = f"{ours.name}({ours.data})"
         if ours.status is not ProbeStatus.OK or other.status is not ProbeStatus.OK:
-            for label, probe in ((envs[0], ours), (envs[1], other)):
-                if probe.status is not ProbeStatus.OK:
-                    out.append(
-                        finding(
-                            USER_PROBE_FAILED,
-                            CHECK,
-                            subject,
-                            f"{subject} failed in {label}: {probe.error_type}: {probe.error}",
-                            envs,
-                            details={"environment": label},
-                        )
-                    )
+            out.extend(_failed(ours, other, envs, subject))
             continue
         silent = not ours.warnings and not other.warnings
         quiet = " — silently, no warning" if silent else ""

@@ -77,7 +77,8 @@ class ScriptRun:
         self._script = script.encode()
         self._done = False  # the script said its result is complete
         try:
-            self._proc = subprocess.Popen(
+            # An argv list, never a shell: the interpreter or ssh, with arguments envaudit built.
+            self._proc = subprocess.Popen(  # noqa: S603
                 list(argv),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -113,15 +113,7 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
     early: dict[int, Started | EnvauditError] = {}
     try:
         # Launch the first process targets now: their start-up overlaps our imports and config reading.
-        for index, target in enumerate(targets[: options.jobs]):
-            if target.runs_process:
-                try:
-                    started = target.launch()
-                except EnvauditError as exc:
-                    early[index] = exc
-                else:
-                    if started is not None:
-                        early[index] = started
+        early.update(launch_early(targets[: options.jobs]))
         # Saved snapshots need no key, config or requirements unless asked to be re-checked (--project).
         live = not all(cls.is_saved for cls in classes)
         context = prepare(options, images_only=images_only) if live or options.project is not None else None
@@ -163,6 +155,22 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         for leftover in early.values():  # launched but never collected (an error): reaped here
             if not isinstance(leftover, EnvauditError):
                 leftover.kill()
+
+
+def launch_early(targets: Sequence[Target]) -> dict[int, Started | EnvauditError]:
+    """Start the targets that run a process; a target that cannot start keeps its error for later."""
+    early: dict[int, Started | EnvauditError] = {}
+    for index, target in enumerate(targets):
+        if not target.runs_process:
+            continue
+        try:
+            started = target.launch()
+        except EnvauditError as exc:
+            early[index] = exc
+        else:
+            if started is not None:
+                early[index] = started
+    return early
 
 
 def abandon(classes: Sequence[type[Target]]) -> None:

@@ -217,32 +217,36 @@ def _walk_layer(source: tarwalk.Source, keep: Keep) -> LayerDelta:
                 continue  # the layer's root folder, "./"
             if project is not None and (path + "/").startswith(project):
                 delta.has_project = True
-            folder, base = posixpath.split(path)
-            if base.startswith(".wh."):
-                if base == ".wh..wh..opq":
-                    delta.opaque.append(folder)
-                else:
-                    delta.removed.append(posixpath.join(folder, base[4:]))
-                continue
-            if member.is_symlink:
-                if _noted(path):
-                    delta.added[path] = Entry("", link=member.linkname)
-            elif member.is_hardlink:
-                if _wanted(path, keep) or _noted(path):
-                    delta.hardlinks[path] = clean(member.linkname) or ""
-            elif member.is_file:
-                if _wanted(path, keep):
-                    data = walker.data(member, MAX_FILE)
-                    delta.kept += len(data)
-                    if delta.kept > MAX_KEPT:
-                        raise tarwalk.TarError(f"more than {MAX_KEPT >> 20} MiB of metadata files (hostile?)")
-                    delta.added[path] = Entry("", data=data)
-                elif _noted(path):
-                    delta.added[path] = Entry("")
-            # devices, fifos, folders and every other file: not our business
+            _record(delta, walker, member, path, keep)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         raise tarwalk.TarError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     return delta
+
+
+def _record(delta: LayerDelta, walker: tarwalk.Walker, member: tarwalk.Member, path: str, keep: Keep) -> None:
+    """What one member of a layer does to the files envaudit cares about."""
+    folder, base = posixpath.split(path)
+    if base.startswith(".wh."):
+        if base == ".wh..wh..opq":
+            delta.opaque.append(folder)
+        else:
+            delta.removed.append(posixpath.join(folder, base[4:]))
+    elif member.is_symlink:
+        if _noted(path):
+            delta.added[path] = Entry("", link=member.linkname)
+    elif member.is_hardlink:
+        if _wanted(path, keep) or _noted(path):
+            delta.hardlinks[path] = clean(member.linkname) or ""
+    elif member.is_file:
+        if _wanted(path, keep):
+            data = walker.data(member, MAX_FILE)
+            delta.kept += len(data)
+            if delta.kept > MAX_KEPT:
+                raise tarwalk.TarError(f"more than {MAX_KEPT >> 20} MiB of metadata files (hostile?)")
+            delta.added[path] = Entry("", data=data)
+        elif _noted(path):
+            delta.added[path] = Entry("")
+    # devices, fifos, folders and every other file: not our business
 
 
 def apply(files: ImageFiles, delta: LayerDelta, identity: str) -> None:
