@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Venvs, wheels and images the tests build are cached here, outside the checkout, so reruns are fast.
 export ENVAUDIT_TEST_CACHE ?= $(HOME)/.cache/envaudit-tests
 
-.PHONY: install bytecode system-deps demo test unit lint bench clean lock
+.PHONY: install bytecode system-deps demo test unit lint docs bench clean lock test-pythons test-lowest
 
 install: $(VENV)/.installed
 
@@ -50,20 +50,59 @@ system-deps:
 	fi
 	@bash tests/support/dockerd.sh
 
+# Coverage is measured in the CLI's own processes too (coverage's subprocess patch, see pyproject).
 test: bytecode system-deps
-	$(BIN)/python -m pytest -q
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/python -m coverage run -m pytest -q
+	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/python -m coverage combine -q
+	@COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/python -m coverage report
+
+# envaudit's own tests on the other Pythons it supports (pyenv's), each in a venv of its own: the
+# pure tests and the integration tests that need neither Docker nor sshd.
+PYENV_ROOT ?= $(HOME)/.pyenv
+OTHER_PYTHONS ?= 3.12 3.13
+PORTABLE_TESTS := tests/unit tests/integration/test_scan_cli.py tests/integration/test_scan_venvs.py \
+	tests/integration/test_diff_gate.py tests/integration/test_pin.py tests/integration/test_interpreters.py
+test-pythons: install
+	@set -e; for v in $(OTHER_PYTHONS); do \
+	  py=$$(ls $(PYENV_ROOT)/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -1); \
+	  if [ -z "$$py" ]; then \
+	    if [ "$$CI" = true ]; then echo "error: CI=true but no Python $$v under $(PYENV_ROOT)"; exit 1; fi; \
+	    echo "note: no Python $$v under $(PYENV_ROOT): skipped"; continue; fi; \
+	  echo "== envaudit on Python $$v ($$py)"; \
+	  test -x .venv-$$v/bin/python || $$py -m venv .venv-$$v; \
+	  .venv-$$v/bin/python -m pip install --quiet --upgrade "pip>=24"; \
+	  .venv-$$v/bin/python -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PORTABLE_TESTS); \
+	done
+
+# The tests that exercise the dependencies' interfaces, against the lowest versions pyproject.toml
+# allows (constraints-lowest.txt): the declared ranges must be true.
+LOWEST_TESTS := tests/unit tests/integration/test_audit.py tests/integration/test_pin.py \
+	tests/integration/test_diff_gate.py tests/integration/test_scan_cli.py
+test-lowest: install
+	test -x .venv-lowest/bin/python || $(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --upgrade "pip>=24"
+	.venv-lowest/bin/python -m pip install --quiet -c constraints-lowest.txt --config-settings editable_mode=compat -e '.[dev]'
+	.venv-lowest/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 
 # The pure tests alone: no Docker engine, sshd or test venvs, a few seconds.
 unit: bytecode
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: install
-	$(BIN)/ruff check envaudit tests
-	$(BIN)/ruff format --check envaudit tests
+	$(BIN)/ruff check envaudit tests docs/generate.py
+	$(BIN)/ruff format --check envaudit tests docs/generate.py
 	$(BIN)/mypy
+	$(BIN)/python docs/generate.py --check
+	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
+
+# Regenerate docs/rules.md, docs/snapshot.schema.json and the --help blocks from the code.
+docs: install
+	$(BIN)/python docs/generate.py
 
 bench: bytecode system-deps
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*
