@@ -12,12 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envaudit import __version__, api, defaults
+from envaudit import __version__, defaults
 from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError, os_problem
 from envaudit.report import ReportFormat, ScanFormat
 from envaudit.severity import FailOn
+from envaudit.verbs import common
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the verbs are imported when a command runs: the CLI starts without them
+    from envaudit import api
     from envaudit.findings import Report
     from envaudit.probe.run import ProbeOptions
 
@@ -296,7 +298,9 @@ def _with_probes(args: argparse.Namespace, options: api.ScanOptions) -> api.Scan
 
 
 def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeOptions:
-    return api.probe_options(
+    from envaudit.verbs.probe import probe_options
+
+    return probe_options(
         options,
         functions=args.function,
         data=args.data,
@@ -404,8 +408,10 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
             identity=args.identity,
             accept_new_host_keys=args.accept_new_host_keys,
         )
-    return api.ScanOptions(
-        image=api.ImageOptions(platform=args.platform, python=args.python, static=args.static),
+    from envaudit.targets.base import ImageOptions
+
+    return common.ScanOptions(
+        image=ImageOptions(platform=args.platform, python=args.python, static=args.static),
         ssh=ssh,
         progress=progress,
         project=args.project,
@@ -422,7 +428,7 @@ def _targets(args: argparse.Namespace, default: Sequence[str] = ()) -> list[str]
     """The targets on the command line, then those of --targets-file; ``default`` if there are none."""
     targets = list(args.targets or [])
     if args.targets_file is not None:
-        targets += api.read_targets_file(args.targets_file)
+        targets += common.read_targets_file(args.targets_file)
     return targets or list(default)
 
 
@@ -467,10 +473,12 @@ def _error(exc: EnvauditError) -> None:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
+    from envaudit.verbs import fanout
+
     targets = _targets(args, default=["local"])
     options = _with_probes(args, _scan_options(args))
     with _progress(len(targets)) as progress:
-        results = api.scan(targets, replace(options, progress=progress))
+        results = fanout.scan(targets, replace(options, progress=progress))
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
     failures = [r.error for r in results if r.error is not None]
     from envaudit import snapshot_io
@@ -481,7 +489,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # saved and reported.
         paths: list[Path | None] = [None] * len(results)
         try:
-            paths = list(api.output_paths([r.spec for r in results], args.output))
+            paths = list(common.output_paths([r.spec for r in results], args.output))
         except EnvauditError as exc:
             save_errors.append(exc)
         for result, path in zip(results, paths, strict=True):
@@ -536,16 +544,20 @@ def _judged_exit(judged: api.Judged, failed: bool) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from envaudit.verbs import diff as verbs_diff
+
     targets = _targets(args)
     options = _with_probes(args, _scan_options(args))
     with _progress(len(targets) + (args.baseline is not None)) as progress:
-        judged = api.diff(targets, replace(options, progress=progress), baseline=args.baseline)
+        judged = verbs_diff.diff(targets, replace(options, progress=progress), baseline=args.baseline)
     _emit(judged.report, args)
     return _judged_exit(judged, judge(judged.report, args.fail_on))
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
-    judged = api.gate(
+    from envaudit.verbs.gate import gate
+
+    judged = gate(
         _scan_options(args),
         baseline=args.baseline,
         target=args.target,
@@ -566,18 +578,22 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             changes = "; ".join(f"{v}: {note}" for v, note in c.changes.items()) or "control: no known change"
             print(f"  {c.id:32} [{c.area}] {c.title}\n  {'':32} {changes}")
         return int(ExitCode.OK)
+    from envaudit.verbs import probe as verbs_probe
+
     targets = _targets(args)
     options = _scan_options(args)
     opts = _probe_options(args, options)
     with _progress(len(targets) + (args.baseline is not None)) as progress:
-        judged = api.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
+        judged = verbs_probe.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
     _emit(judged.report, args)
     return _judged_exit(judged, judge(judged.report, args.fail_on))
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     options = _scan_options(args)
-    opts = api.audit_options(
+    from envaudit.verbs import audit as verbs_audit
+
+    opts = verbs_audit.audit_options(
         options,
         advisory_db=args.advisory_db,
         service=args.service,
@@ -587,7 +603,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     )
     targets = _targets(args, default=["local"])
     with _progress(len(targets)) as progress:
-        judged = api.audit(targets, replace(options, progress=progress), opts)
+        judged = verbs_audit.audit(targets, replace(options, progress=progress), opts)
     _emit(judged.report, args)
     # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
     return _judged_exit(judged, judge(judged.report, FailOn.ERROR))
@@ -596,7 +612,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_pin(args: argparse.Namespace) -> int:
     if args.minimal != (args.against is not None):
         raise UsageError("--minimal and --against go together: pin what differs between --from and --against")
-    result = api.pin(
+    from envaudit.verbs.pin import pin
+
+    result = pin(
         args.file,
         _scan_options(args),
         reference=args.reference,

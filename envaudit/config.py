@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from envaudit import defaults
 from envaudit.envvars import DEFAULT_EXCLUDE, EnvPolicy
 from envaudit.errors import InputError
-from envaudit.rules import LEVEL_RULES, RULES
 from envaudit.severity import FailOn, Severity
 
 if TYPE_CHECKING:
@@ -158,6 +157,8 @@ def _choice(reader: ConfigReader, key: str, value: str, allowed: list[str]) -> s
 
 def parse_gate(source: str, table: dict[str, Any]) -> GatePolicy:
     """GatePolicy from the ``[tool.envaudit.gate]`` table; errors name the key's full path."""
+    from envaudit.rules import LEVEL_RULES, RULES  # the catalogue: only when there is a gate table
+
     reader = ConfigReader(source, table, "tool.envaudit.gate")
     reader.reject_unknown(GATE_KEYS)
     fail_on = _choice(
@@ -209,6 +210,8 @@ def _ignore(source: str, item: Any, index: int) -> Ignore:
     package, rule_id, vuln_id = reader.string("package"), reader.string("rule"), reader.string("id")
     if package is None and rule_id is None and vuln_id is None:
         raise InputError(source, f"{path}: needs a package, a rule or a vulnerability id")
+    from envaudit.rules import RULES
+
     if rule_id is not None and rule_id not in RULES:
         raise reader.error("rule", f"unknown rule {rule_id!r}")
     expires = item.get("expires")

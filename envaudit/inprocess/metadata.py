@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are
     from typing import Any, Dict, List, Optional, Tuple
 
 MAX_METADATA = 256 * 1024  # the most read of a metadata file: headers come first and are small
+HEAD = 8 * 1024  # read first: nearly every header block fits, and the description after it is long
 WANTED_HEADERS = ("name", "version", "requires-dist", "requires-python", "metadata-version")
 
 
@@ -165,11 +166,18 @@ def _issue(issues: List[Dict[str, Any]], code: str, path: str, message: str) -> 
     issues.append({"code": code, "path": path, "message": message})
 
 
-def _header_block(data: bytes) -> bytes:
-    """The bytes before the first blank line: the body (a long description) is never decoded."""
+def _blank_line(data: bytes) -> int:
+    """Where the header block ends (the first blank line), or -1."""
+    if b"\r" not in data:  # the common case: one search
+        return data.find(b"\n\n")
     ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n"), data.find(b"\r\r")) if i >= 0]
-    if ends:
-        return data[: min(ends) + 1]
+    return min(ends) if ends else -1
+
+
+def _header_block(data: bytes, end: int) -> bytes:
+    """The bytes before the first blank line (at ``end``): the body is never decoded."""
+    if end >= 0:
+        return data[: end + 1]
     if len(data) >= MAX_METADATA:  # cut by the read limit, perhaps inside a character or a line
         return data[: data.rfind(b"\n") + 1]
     return data
@@ -178,7 +186,11 @@ def _header_block(data: bytes) -> bytes:
 def read_fields(files: Any, meta_file: str, issues: List[Dict[str, Any]]) -> Optional[Dict[str, List[str]]]:
     """The wanted header fields of a metadata file; None (and an issue) when it cannot be read."""
     try:
-        data = files.read(meta_file, MAX_METADATA)
+        data = files.read(meta_file, HEAD)
+        end = -1 if data is None else _blank_line(data)
+        if data is not None and len(data) == HEAD and end < 0:
+            data = files.read(meta_file, MAX_METADATA)  # a long header block: read on
+            end = -1 if data is None else _blank_line(data)
     except OSError as exc:
         _issue(issues, "unreadable-metadata", meta_file, exc.strerror or str(exc))
         return None
@@ -186,7 +198,7 @@ def read_fields(files: Any, meta_file: str, issues: List[Dict[str, Any]]) -> Opt
         _issue(issues, "missing-metadata", meta_file, "metadata file is missing")
         return None
     try:
-        text = _header_block(data).decode("utf-8")
+        text = _header_block(data, end).decode("utf-8")
     except UnicodeDecodeError as exc:
         _issue(issues, "corrupt-metadata", meta_file, "metadata is not UTF-8 (byte %d)" % exc.start)
         return None

@@ -106,7 +106,9 @@ def importlib_view(site: Path) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for dist in importlib.metadata.distributions(path=[str(site), *egg_folders(site)]):
         try:
-            name, version = dist.metadata["Name"], dist.metadata["Version"]
+            # get_all, not [...]: a missing header is None, without 3.12's deprecation warning
+            name = (dist.metadata.get_all("Name") or [None])[0]
+            version = (dist.metadata.get_all("Version") or [None])[0]
         except UnicodeDecodeError:
             continue  # importlib decodes the whole file; envaudit only the headers (see below)
         if name:
