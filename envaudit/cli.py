@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envaudit import __version__, defaults
 from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError, os_problem
@@ -65,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"envaudit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_scan(commands)
+    _add_probe(commands)
+    _add_diff(commands)
+    _add_gate(commands)
+    _add_audit(commands)
+    _add_pin(commands)
+    return parser
+
+
+def _add_scan(commands: Any) -> None:
     scan = commands.add_parser("scan", help="snapshot one or more environments")
     scan.add_argument(
         "targets",
@@ -92,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(scan)
     _add_fleet_options(scan)
 
+
+def _add_probe(commands: Any) -> None:
     probe = commands.add_parser(
         "probe", help="run pandas behaviour probes (and your own function) in every target; report drift"
     )
@@ -102,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(probe)
     _add_fleet_options(probe)
 
+
+def _add_diff(commands: Any) -> None:
     diff = commands.add_parser(
         "diff", help="compare two or more environments (live targets or saved snapshots)"
     )
@@ -115,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(diff)
     _add_fleet_options(diff)
 
+
+def _add_gate(commands: Any) -> None:
     gate = commands.add_parser(
         "gate", help="the pre-deploy verdict for CI, configured in [tool.envaudit.gate]"
     )
@@ -142,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(gate)
     _add_target_options(gate)
 
+
+def _add_audit(commands: Any) -> None:
     audit = commands.add_parser("audit", help="known vulnerabilities of any environment or saved snapshot")
     audit.add_argument("targets", nargs="*", metavar="TARGET", help="default: local")
     audit.add_argument(
@@ -166,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="time limit per service request (default: 15)",
+        help=f"time limit per service request (default: {defaults.SERVICE_TIMEOUT:g})",
     )
     audit.add_argument(
         "--strict",
@@ -178,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(audit)
     _add_fleet_options(audit)
 
+
+def _add_pin(commands: Any) -> None:
     pin = commands.add_parser("pin", help="propose exact pins from an environment that works")
     pin.add_argument(
         "file",
@@ -215,7 +235,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: a unified diff on stdout, notes on stderr; json: proposals and the diff",
     )
     _add_target_options(pin)
-    return parser
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -286,7 +305,7 @@ def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = Non
         type=_non_negative_float,
         default=None,
         metavar="REL",
-        help="relative tolerance when comparing your function's values (default: 1e-9)",
+        help=f"relative tolerance when comparing your function's values (default: {defaults.TOLERANCE:g})",
     )
 
 

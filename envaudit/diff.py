@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from packaging.version import InvalidVersion, Version
 
+from envaudit import defaults
 from envaudit.findings import (
     Check,
     Environment,
@@ -461,7 +462,7 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
     return out
 
 
-def diff_pair(ref: Labelled, other: Labelled, tolerance: float = 1e-9) -> list[Finding]:
+def diff_pair(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE) -> list[Finding]:
     findings = [
         *diff_interpreter(ref, other),
         *diff_distributions(ref, other),
@@ -511,7 +512,7 @@ def matrix(items: Sequence[Labelled], reference: int = 0) -> tuple[MatrixRow, ..
     return tuple(rows)
 
 
-def diff(items: Sequence[Labelled], reference: int = 0, *, tolerance: float = 1e-9) -> Report:
+def diff(items: Sequence[Labelled], reference: int = 0, *, tolerance: float = defaults.TOLERANCE) -> Report:
     """Every environment against the reference; with more than two, also the package matrix."""
     ref = items[reference]
     ordered = [ref, *(item for i, item in enumerate(items) if i != reference)]

@@ -15,7 +15,6 @@ import hmac
 import math
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -230,6 +229,8 @@ def _create_key_file(path: Path) -> None:
     """Create the key file atomically: the full key is written to a private temporary file, then
     linked into place. A concurrent first run either wins the link or finds the winner's complete
     file: no process ever reads a partial or empty key, and all agree on one."""
+    import tempfile  # once per machine, when the key is made: not on every scan's start-up
+
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fingerprint-key.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -18,3 +18,16 @@ def requirement_files(project: Path) -> list[Path]:
 
 def declares_requirements(project: Path) -> bool:
     return (project / "pyproject.toml").is_file() or bool(requirement_files(project))
+
+
+def may_configure(config_file: Path | None, project: Path) -> bool:
+    """Whether there may be a ``[tool.envaudit]`` table to read: a ``--config`` file, or a
+    pyproject.toml that names envaudit at all (every TOML spelling of the table does), so that a
+    project without one costs no TOML parse and no config import."""
+    if config_file is not None:
+        return True
+    try:
+        with (project / "pyproject.toml").open("rb") as fh:
+            return b"envaudit" in fh.read()
+    except OSError:  # none, or unreadable: config.load says which when it matters
+        return (project / "pyproject.toml").exists()

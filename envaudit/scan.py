@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from envaudit import __version__, names
@@ -27,30 +25,6 @@ from envaudit.model import (
     Requirement,
     Snapshot,
 )
-
-SCANNER_SCRIPT = Path(__file__).parent / "inprocess" / "scanner.py"
-
-
-METADATA_READER = Path(__file__).parent / "inprocess" / "metadata.py"
-SPLICE = "  # envaudit: splice metadata.py"
-
-
-@functools.cache
-def scanner_script() -> str:
-    """The scanner as sent to targets: one self-contained script, the metadata reader spliced in
-    where the scanner imports it (targets have no envaudit to import from)."""
-    scanner = SCANNER_SCRIPT.read_text(encoding="utf-8")
-    reader = METADATA_READER.read_text(encoding="utf-8")
-    # The reader's own ``from __future__`` line may only come first in a file: the scanner has one.
-    body = reader.replace("from __future__ import annotations\n", "", 1)
-    lines = scanner.splitlines(keepends=True)
-    spliced = [i for i, line in enumerate(lines) if line.rstrip().endswith(SPLICE)]
-    if len(spliced) != 1:  # the scanner was edited: it would fail in every target
-        raise AssertionError(
-            f"{SCANNER_SCRIPT} must import metadata.py on exactly one line ending {SPLICE!r}"
-        )
-    lines[spliced[0]] = body + "\n"
-    return "".join(lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ not listed; an issue names the file instead.
 
 Runs inside targets as part of the scanner: standard library only, Python 3.8 syntax and APIs,
 nothing imported that the common path does not need (``json`` and ``zipfile`` only when a file
-calls for them). envaudit splices this file into the scanner script it sends (``scan.scanner_script``).
+calls for them). envaudit splices this file into the scanner script it sends (``targets/scripts.py``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import os
 import sys
 
 # The metadata reader, shared with envaudit's static image reader. envaudit sends this script with
-# the text of metadata.py in place of the next line (scan.scanner_script), so targets need no envaudit.
+# the text of metadata.py in place of the next line (targets/scripts.py), so targets need no envaudit.
 from envaudit.inprocess.metadata import canonical_name, scan_distributions  # envaudit: splice metadata.py
 
 __all__ = ["canonical_name", "scan_distributions"]

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from envaudit import defaults
 from envaudit.findings import Finding, Labelled, Severity, finding
 from envaudit.inprocess import probe_runner
 from envaudit.model import ProbeCase, ProbeRun, ProbeStatus, Snapshot, UserProbe
@@ -141,7 +142,7 @@ def _warning_text(case: ProbeCase | UserProbe) -> str:
     return "; ".join(f"{w.category}: {w.message}" for w in case.warnings)
 
 
-def diff_probes(ref: Labelled, other: Labelled, tolerance: float = 1e-9) -> list[Finding]:
+def diff_probes(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE) -> list[Finding]:
     a, b = ref.snapshot.probes, other.snapshot.probes
     envs = (ref.label, other.label)
     if a is None or b is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envaudit import defaults
 from envaudit.errors import InputError, UsageError
 
 DATA_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
@@ -20,7 +21,7 @@ class UserProbeSpec:
     file: Path
     function: str
     data: Path
-    timeout: float = 60.0
+    timeout: float = defaults.PROBE_TIMEOUT
 
     @property
     def name(self) -> str:
@@ -35,7 +36,9 @@ def parse_function(text: str) -> tuple[Path, str]:
     return Path(path), name
 
 
-def load(function: str, data: Path, *, timeout: float = 60.0, base: Path | None = None) -> UserProbeSpec:
+def load(
+    function: str, data: Path, *, timeout: float = defaults.PROBE_TIMEOUT, base: Path | None = None
+) -> UserProbeSpec:
     """A probe spec whose files exist and make sense; InputError (exit 2) naming the file if not."""
     path, name = parse_function(function)
     if base is not None and not path.is_absolute():

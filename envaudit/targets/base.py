@@ -103,7 +103,7 @@ class ScriptTarget(Target):
         raise NotImplementedError
 
     def launch(self) -> Started:
-        from envaudit.scan import scanner_script
+        from envaudit.targets.scripts import scanner_script
 
         return self.start(scanner_script(), self.scanner_args())
 

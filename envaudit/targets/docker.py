@@ -382,8 +382,9 @@ class EngineImage(Target):
     is_image = True
 
     def snapshot(self, started: Started | None, context: ScanContext | None) -> Snapshot:
-        from envaudit.scan import parse_scanner_output, scanner_script
+        from envaudit.scan import parse_scanner_output
         from envaudit.targets.image_snapshot import image_snapshot
+        from envaudit.targets.scripts import scanner_script
 
         assert context is not None
         opts = self.options.image

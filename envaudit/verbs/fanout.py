@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit.errors import EnvauditError, UsageError
-from envaudit.project import declares_requirements
+from envaudit.project import declares_requirements, may_configure
 from envaudit.targets import parse_target
 from envaudit.targets.base import Started, Target, TargetOptions
 from envaudit.targets.registry import target_class
@@ -29,9 +29,15 @@ if TYPE_CHECKING:
 
 def env_policy(options: ScanOptions) -> EnvPolicy:
     """The redaction policy: ``[tool.envaudit.env]`` of the config, overridden by flags."""
-    from envaudit import config
+    from envaudit.envvars import EnvPolicy
 
-    policy = config.load(options.config_file, options.project or Path.cwd()).env
+    project = options.project or Path.cwd()
+    if may_configure(options.config_file, project):
+        from envaudit import config
+
+        policy = config.load(options.config_file, project).env
+    else:
+        policy = EnvPolicy()
     if options.env_include:
         policy = replace(policy, include=options.env_include)
     if options.env_exclude:

@@ -1,4 +1,4 @@
-"""Issue 2: scanning a 100+ distribution venv against ``pip list`` on the same venv."""
+"""Issues 2 and 13: scanning a 100+ distribution venv against ``pip list`` and ``uv pip list`` on it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tests.benchmarks.harness import Benchmark
 from tests.support import recipes
 
 ENVAUDIT = str(Path(sys.executable).parent / "envaudit")
+UV = str(Path(sys.executable).parent / "uv")  # from the dev dependencies
 
 
 def benchmarks() -> list[Benchmark]:
@@ -26,5 +27,15 @@ def benchmarks() -> list[Benchmark]:
             description=f"envaudit scan python:VENV --format json ({count} distributions)",
             baseline_description="VENV/bin/python -m pip list --format=json",
             cwd=empty,
-        )
+        ),
+        Benchmark(
+            issue=13,
+            name=f"scan of a {count}-distribution venv against uv",
+            candidate=[ENVAUDIT, "scan", f"python:{venv.python}", "--format", "json"],
+            baseline=[UV, "pip", "list", "--python", str(venv.python), "--format", "json", "--quiet"],
+            bar=4.0,
+            description=f"envaudit scan python:VENV --format json ({count} distributions)",
+            baseline_description="uv pip list --python VENV --format json",
+            cwd=empty,
+        ),
     ]

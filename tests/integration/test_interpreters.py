@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from envaudit.inprocess import metadata
-from envaudit.scan import METADATA_READER, parse_scanner_output, scanner_script
+from envaudit.scan import parse_scanner_output
+from envaudit.targets.scripts import METADATA_READER, scanner_script
 from tests.conftest import require
 from tests.unit.test_metadata_reader import ODD, write_site
 

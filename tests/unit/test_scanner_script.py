@@ -106,7 +106,7 @@ def test_the_scanner_imports_no_heavy_modules_on_the_common_path() -> None:
     import subprocess
     import sys
 
-    from envaudit.scan import scanner_script
+    from envaudit.targets.scripts import scanner_script
 
     script = (
         scanner_script() + "\nimport sys as _s\n"
