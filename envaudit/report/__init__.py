@@ -10,13 +10,12 @@ Three kinds of document: a findings ``Report`` (diff, gate, probe, audit), the s
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
-if TYPE_CHECKING:
-    from envaudit.model import Snapshot
+from envaudit.report.documents import Scanned
+
+__all__ = ["FORMATS", "ReportFormat", "ScanFormat", "Scanned", "render", "write"]
 
 
 class ReportFormat(StrEnum):
@@ -32,15 +31,6 @@ class ScanFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
-
-
-@dataclass(frozen=True, slots=True)
-class Scanned:
-    """What ``scan`` prints: each (label, snapshot), and whether one target was asked for (JSON then
-    prints the snapshot itself rather than a list)."""
-
-    snapshots: Sequence[tuple[str, Snapshot]]
-    single: bool
 
 
 class Renderer(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from envaudit.report import Scanned
+from envaudit.report.documents import Scanned
 from envaudit.snapshot_io import to_jsonable
 
 

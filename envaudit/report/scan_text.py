@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
-from envaudit.report import Scanned
+from envaudit.report.documents import Scanned
 from envaudit.textsafe import one_line as safe
 
 # Every string from the snapshot passes through ``safe`` (controls escaped) on its way out, and

@@ -124,3 +124,10 @@ def test_only_the_registry_knows_the_kinds_of_target() -> None:
     for name, path in MODULES.items():
         if name not in allowed:
             assert "TargetKind" not in path.read_text(encoding="utf-8"), name
+
+
+def test_formats_never_import_the_family_s_index() -> None:
+    # report/__init__.py names the formats (by string, imported on use); they never import it back.
+    for name, path in MODULES.items():
+        if name.startswith("envaudit.report."):
+            assert "envaudit.report" not in imports(path, lazy=True), name
