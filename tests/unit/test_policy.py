@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,24 @@ def test_each_bad_config_is_refused_naming_the_key(tmp_path: Path, fixture: str)
         api.gate(api.ScanOptions(project=tmp_path), baseline="x.json", target=None, fail_on=None)
     message = str(caught.value).replace(str(tmp_path) + "/", "")
     assert message.startswith(expected), message
+
+
+def test_the_config_is_read_once_and_every_section_validated(tmp_path: Path) -> None:
+    from envaudit import config
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.envaudit.gate]\nbaseline = "prod.json"\n[tool.envaudit.probe]\ntolerance = 0.1\n'
+    )
+    first = config.load(None, tmp_path)
+    assert first is config.load(None, tmp_path)  # parsed once for the command's many readers
+    assert (first.gate.baseline, first.probe.tolerance, first.audit.service) == ("prod.json", 0.1, "osv")
+    for section, line, problem in [
+        ("gate", 'fail_on = "sometimes"', "tool.envaudit.gate.fail_on: expected one of"),
+        ("probe", "timeout = -1", "tool.envaudit.probe.timeout: must be more than 0"),
+        ("audit", 'service = "snyk"', 'tool.envaudit.audit.service: expected "osv" or "pypi"'),
+        ("env", "include = 3", "tool.envaudit.env.include: expected a list of strings"),
+    ]:
+        pyproject.write_text(f"[tool.envaudit.{section}]\n{line}\n")
+        with pytest.raises(InputError, match=re.escape(problem)):
+            config.load(None, tmp_path)
