@@ -54,22 +54,17 @@ def probe_options(
 
 def _environment(item: Labelled) -> Environment:
     """An environment as the probe report introduces it: its interpreter and its pandas stack."""
-    from envaudit.findings import Environment
+    from envaudit.diff import environment_of
 
-    s, p = item.snapshot, item.snapshot.probes
+    p = item.snapshot.probes
     if p is None:
         stack = "not probed"
     elif not p.applicable:
         stack = "no pandas"
     else:
         stack = f"pandas {p.pandas}, numpy {p.numpy}" + (f", pyarrow {p.pyarrow}" if p.pyarrow else "")
-    return Environment(
-        label=item.label,
-        target=s.provenance.target,
-        python=f"{s.interpreter.implementation} {s.interpreter.version}, {stack}",
-        distributions=len(s.distributions),
-        scanned_at=s.provenance.scanned_at,
-    )
+    environment = environment_of(item)
+    return replace(environment, python=f"{environment.python}, {stack}")
 
 
 def probe(
