@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from envaudit.errors import InputError
 
-INDEX_FORMAT = 3  # bump when Advisory changes shape: old caches are then rebuilt
+INDEX_FORMAT = 4  # bump when Advisory changes shape: old caches are then rebuilt
 Event = tuple[str, str]  # ("introduced" | "fixed" | "last_affected" | "limit", version)
 
 
@@ -37,6 +37,7 @@ class Advisory:
     ranges: tuple[tuple[Event, ...], ...]  # ECOSYSTEM ranges only
     versions: frozenset[str]  # explicitly affected versions, canonical (1.0 and 1.0.0 are one version)
     source: str  # the record's file, for the user who wants to read it
+    severity: str = ""  # the record's own rating (GitHub's: low, moderate, high, critical), if any
 
     def affects(self, version: Version) -> bool:
         if canonicalize_version(version) in self.versions:
@@ -84,6 +85,10 @@ def _in_range(events: tuple[Event, ...], version: Version) -> bool:
     return affected
 
 
+# GitHub's advisory ratings, in order: what database_specific.severity holds in GHSA records.
+SEVERITIES = ("low", "moderate", "medium", "high", "critical")
+
+
 def parse_record(data: Any, source: str) -> list[Advisory]:
     """The advisories in one OSV record, one per affected PyPI package; none if it was withdrawn."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -95,6 +100,8 @@ def parse_record(data: Any, source: str) -> list[Advisory]:
     summary = " ".join(str(summary).split())
     if len(summary) > 160:
         summary = summary[:157].rstrip() + "..."
+    rated = (data.get("database_specific") or {}).get("severity")
+    severity = rated.lower() if isinstance(rated, str) and rated.lower() in SEVERITIES else ""
     out: list[Advisory] = []
     for affected in data.get("affected") or ():
         package = (affected or {}).get("package") or {}
@@ -108,7 +115,14 @@ def parse_record(data: Any, source: str) -> list[Advisory]:
         versions = frozenset(canonicalize_version(str(v)) for v in affected.get("versions") or ())
         out.append(
             Advisory(
-                data["id"], aliases, summary, canonicalize_name(package["name"]), ranges, versions, source
+                data["id"],
+                aliases,
+                summary,
+                canonicalize_name(package["name"]),
+                ranges,
+                versions,
+                source,
+                severity,
             )
         )
     return out
@@ -248,7 +262,7 @@ def _cache_text(index: AdvisoryIndex, key: bytes) -> str:
             "records": index.records,
             "withdrawn": index.withdrawn,
             "advisories": [
-                [a.id, a.aliases, a.summary, a.package, a.ranges, sorted(a.versions), a.source]
+                [a.id, a.aliases, a.summary, a.package, a.ranges, sorted(a.versions), a.source, a.severity]
                 for advisories in index.by_package.values()
                 for a in advisories
             ],
@@ -275,7 +289,7 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
             withdrawn=int(data["withdrawn"]),
             from_cache=True,
         )
-        for id_, aliases, summary, package, ranges, versions, source in data["advisories"]:
+        for id_, aliases, summary, package, ranges, versions, source, severity in data["advisories"]:
             advisory = Advisory(
                 id_,
                 tuple(aliases),
@@ -284,6 +298,7 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
                 tuple(tuple((k, v) for k, v in events) for events in ranges),
                 frozenset(versions),
                 source,
+                str(severity),
             )
             index.by_package.setdefault(package, []).append(advisory)
         return index

@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from envaudit.advisories import AdvisoryIndex
+from envaudit.advisories import SEVERITIES, AdvisoryIndex
 from envaudit.findings import Finding, Location, Severity, finding
 from envaudit.model import Distribution, RequirementKind, Snapshot
 from envaudit.rules import NOT_CHECKED, VULNERABILITY
@@ -35,6 +35,7 @@ class Vulnerability:
     aliases: tuple[str, ...]
     fix: str | None  # the smallest version that fixes it, if any is known
     summary: str
+    severity: str = ""  # the advisories' highest rating (low .. critical), where they give one
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class _Group:
     ids: set[str]
     fixes: list[Version]
     summaries: list[str]
+    severities: list[str]
 
 
 def _preferred(ids: Iterable[str]) -> str:
@@ -70,20 +72,24 @@ def _preferred(ids: Iterable[str]) -> str:
     return min(ids, key=lambda i: (rank.get(i.split("-", 1)[0], 3), i))
 
 
-def merge(
-    dist: Distribution, hits: Iterable[tuple[str, Iterable[str], Version | None, str]]
-) -> list[Vulnerability]:
+Hit = tuple[str, Iterable[str], Version | None, str, str]  # id, aliases, fix, summary, severity
+
+
+def merge(dist: Distribution, hits: Iterable[Hit]) -> list[Vulnerability]:
     """One vulnerability per group of advisories that name each other (ids and aliases overlap)."""
     groups: list[_Group] = []
-    for id_, aliases, fix, summary in hits:
+    for id_, aliases, fix, summary, severity in hits:
         names = {id_, *aliases}
         joined = [g for g in groups if g.ids & names]
-        group = _Group(names, [fix] if fix else [], [summary] if summary else [])
+        group = _Group(
+            names, [fix] if fix else [], [summary] if summary else [], [severity] if severity else []
+        )
         for other in joined:
             groups.remove(other)
             group.ids |= other.ids
             group.fixes += other.fixes
             group.summaries += other.summaries
+            group.severities += other.severities
         groups.append(group)
     out = []
     for g in groups:
@@ -97,6 +103,7 @@ def merge(
                 aliases=tuple(sorted(g.ids - {shown})),
                 fix=str(min(g.fixes)) if g.fixes else None,
                 summary=g.summaries[0] if g.summaries else "",
+                severity=max(g.severities, key=SEVERITIES.index, default=""),
             )
         )
     return sorted(out, key=lambda v: v.id)
@@ -125,7 +132,9 @@ def audit_offline(label: str, snapshot: Snapshot, index: AdvisoryIndex) -> Audit
             )
             continue
         hits = [
-            (a.id, a.aliases, a.fixed_after(version), a.summary) for a in advisories if a.affects(version)
+            (a.id, a.aliases, a.fixed_after(version), a.summary, a.severity)
+            for a in advisories
+            if a.affects(version)
         ]
         vulns.extend(merge(dist, hits))
     source = f"advisory database {index.source} ({index.records} records)"
@@ -191,7 +200,7 @@ def query_one(service: Any, dist: Distribution) -> tuple[list[Vulnerability], No
     if isinstance(dep, SkippedDependency):
         return [], NotChecked(dist.canonical_name, dist.name, dist.version, dep.skip_reason)
     hits = [
-        (r.id, sorted(r.aliases), min(r.fix_versions) if r.fix_versions else None, r.description or "")
+        (r.id, sorted(r.aliases), min(r.fix_versions) if r.fix_versions else None, r.description or "", "")
         for r in results
     ]
     return merge(dist, hits), None
@@ -246,6 +255,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
                 details={
                     "id": v.id,
                     "aliases": ",".join(v.aliases),
+                    "severity": v.severity,
                     "version": v.version,
                     "fix": v.fix or "",
                     "summary": v.summary,

@@ -253,6 +253,12 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the report to FILE (atomically) instead of standard output",
     )
+    parser.add_argument(
+        "--repo-root",
+        type=Path,
+        metavar="DIR",
+        help="report file paths (SARIF) relative to DIR (default: the git work tree holding the project)",
+    )
 
 
 def _add_comparison_options(parser: argparse.ArgumentParser, fail_on: FailOn, said: str) -> None:
@@ -440,6 +446,7 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
         timeout=args.timeout,
         jobs=args.jobs,
         allow_outside_includes=args.allow_outside_includes,
+        repo_root=getattr(args, "repo_root", None),  # commands that write reports
     )
 
 
@@ -546,10 +553,21 @@ def _emit(report: Report, args: argparse.Namespace) -> None:
         write(report, args.format.value, sys.stdout, compact=not sys.stdout.isatty())
 
 
-def judge(report: Report, fail_on: FailOn) -> bool:
-    from envaudit.findings import judge as judging  # the model is imported only when there is a report
+def _report_and_exit(judged: api.Judged, args: argparse.Namespace, fail_on: FailOn) -> int:
+    """Emit the report as judged at ``fail_on``, listing the targets that could not be scanned, so
+    that every format agrees with the exit code; then the exit code."""
+    from envaudit.findings import Unscanned
+    from envaudit.findings import judge as judging
+    from envaudit.findings import judged as with_judgement
 
-    return judging(report, fail_on)
+    unscanned = [
+        Unscanned(r.spec.name, r.spec.spelling, str(r.error), int(r.error.exit_code))
+        for r in judged.failures
+        if r.error is not None
+    ]
+    report = with_judgement(judged.report, fail_on, unscanned)
+    _emit(report, args)
+    return _judged_exit(judged, judging(report, fail_on))
 
 
 def _judged_exit(judged: api.Judged, failed: bool) -> int:
@@ -569,8 +587,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     options = _with_probes(args, _scan_options(args))
     with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = verbs_diff.diff(targets, replace(options, progress=progress), baseline=args.baseline)
-    _emit(judged.report, args)
-    return _judged_exit(judged, judge(judged.report, args.fail_on))
+    return _report_and_exit(judged, args, args.fail_on)
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
@@ -583,9 +600,11 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         fail_on=args.fail_on.value if args.fail_on else None,
         allow_drift=args.allow_drift,
     )
-    if judged.report.verdict is not None:
-        _emit(judged.report, args)
-    return _judged_exit(judged, judge(judged.report, args.fail_on or FailOn.WARNING))  # the verdict decides
+    verdict = judged.report.verdict
+    # The verdict decides; without one (a target could not be scanned) nothing was judged.
+    return _report_and_exit(
+        judged, args, FailOn(verdict.fail_on) if verdict else args.fail_on or FailOn.WARNING
+    )
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
@@ -604,8 +623,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     opts = _probe_options(args, options)
     with _progress(len(targets) + (args.baseline is not None)) as progress:
         judged = verbs_probe.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
-    _emit(judged.report, args)
-    return _judged_exit(judged, judge(judged.report, args.fail_on))
+    return _report_and_exit(judged, args, args.fail_on)
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -623,9 +641,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     targets = _targets(args, default=["local"])
     with _progress(len(targets)) as progress:
         judged = verbs_audit.audit(targets, replace(options, progress=progress), opts)
-    _emit(judged.report, args)
     # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
-    return _judged_exit(judged, judge(judged.report, FailOn.ERROR))
+    return _report_and_exit(judged, args, FailOn.ERROR)
 
 
 def _cmd_pin(args: argparse.Namespace) -> int:

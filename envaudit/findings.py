@@ -95,6 +95,16 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Unscanned:
+    """A target that could not be scanned: every format lists it, and the run fails (exit 2 or 3)."""
+
+    label: str
+    target: str
+    error: str
+    exit_code: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     command: str  # diff, gate, probe, audit
     environments: tuple[Environment, ...]
@@ -106,10 +116,20 @@ class Report:
     # Where findings without a location of their own are anchored in formats that need a file (SARIF):
     # the project's requirements file or pyproject.toml, when there is one.
     anchor: Location | None = None
+    # The threshold the run is judged at (set by the CLI; None: every finding counts, as for diff).
+    fail_on: FailOn | None = None
+    unscanned: tuple[Unscanned, ...] = ()  # targets that could not be scanned
+    base: str = ""  # the project folder relative to the repository root ("" at the root): for locations
 
     @property
     def reference(self) -> str:
         return self.environments[0].label if self.environments else ""
+
+    def failing(self) -> tuple[Finding, ...]:
+        """The findings that fail the run: the gate's verdict, else those at the threshold."""
+        if self.verdict is not None:
+            return self.verdict.failing
+        return failing(self.findings, self.fail_on or FailOn.INFO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +180,11 @@ def judge(report: Report, fail_on: FailOn) -> bool:
     if report.verdict is not None:
         return not report.verdict.passed
     return bool(failing(report.findings, fail_on))
+
+
+def judged(report: Report, fail_on: FailOn, unscanned: Iterable[Unscanned] = ()) -> Report:
+    """The report as every format renders it: with the threshold it was judged at and the targets
+    that could not be scanned, so each format agrees with the exit code."""
+    from dataclasses import replace
+
+    return replace(report, fail_on=fail_on, unscanned=(*report.unscanned, *unscanned))

@@ -75,8 +75,13 @@ def markdown(text: str) -> str:
     return "".join(out)
 
 
+# Outside code spans, the characters that would start emphasis, links or strikethrough are escaped
+# with a backslash (CommonMark lets any ASCII punctuation be escaped): values stay literal.
+_MARKDOWN_SYNTAX = re.compile(r"([*_\[\]~|])")
+
+
 def _escape_markdown_text(text: str) -> str:
-    return html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(text, quote=False).replace("\\", "\\\\"))
 
 
 def markdown_code(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ class UserProbeSpec:
     function: str
     data: Path
     timeout: float = defaults.PROBE_TIMEOUT
+    line: int = 1  # of the function's definition in its file, for reports that point at code
 
     @property
     def name(self) -> str:
@@ -45,7 +46,7 @@ def load(
         path, data = base / path, (data if data.is_absolute() else base / data)
     spec = UserProbeSpec(path, name, data, timeout)
     source = _read_source(spec)
-    _check_defines(spec, source)
+    spec = replace(spec, line=_check_defines(spec, source))
     _check_data(spec)
     return spec
 
@@ -59,15 +60,18 @@ def _read_source(spec: UserProbeSpec) -> str:
         raise InputError(str(spec.file), f"cannot read: {exc}") from None
 
 
-def _check_defines(spec: UserProbeSpec, source: str) -> None:
+def _check_defines(spec: UserProbeSpec, source: str) -> int:
+    """The line the function is defined (or assigned) on; InputError if the file does not define it."""
     try:
         tree = ast.parse(source, filename=str(spec.file))
     except SyntaxError as exc:
         raise InputError(f"{spec.file}:{exc.lineno}", f"not valid Python: {exc.msg}") from None
     defined = {
-        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        node.name: node.lineno
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     } | {
-        t.id
+        t.id: node.lineno
         for node in tree.body
         if isinstance(node, ast.Assign)
         for t in node.targets
@@ -75,6 +79,7 @@ def _check_defines(spec: UserProbeSpec, source: str) -> None:
     }
     if spec.function not in defined:
         raise InputError(str(spec.file), f"defines no function {spec.function!r} at its top level")
+    return defined[spec.function]
 
 
 def _check_data(spec: UserProbeSpec) -> None:

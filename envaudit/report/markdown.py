@@ -8,7 +8,10 @@ from envaudit.textsafe import markdown as cell
 from envaudit.textsafe import markdown_code as code
 
 ICON = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟡 warning", Severity.INFO: "⚪ info"}
-MAX_ROWS = 200  # a PR comment has a size limit; the rest is counted, not dropped silently
+MAX_ROWS = 200  # rows per table: a PR comment is read, not searched; the rest is counted
+# GitHub refuses a comment or step summary over 65,536 characters: stay well under, and say what
+# was left out rather than be cut off mid-table.
+MAX_CHARS = 60_000
 
 
 def render(report: Report, *, compact: bool = False) -> str:
@@ -16,6 +19,17 @@ def render(report: Report, *, compact: bool = False) -> str:
     status = "✅" if not report.findings else ("❌" if c[Severity.ERROR] else "⚠️")
     if report.verdict is not None:
         status = "✅ gate passed" if report.verdict.passed else "❌ gate failed"
+    if report.unscanned:
+        status = f"❌ {len(report.unscanned)} not scanned"
+    head = _head(report, c, status)
+    tail = _tail(report)
+    budget = MAX_CHARS - sum(len(line) + 1 for line in (*head, *tail))
+    body = _findings(report, budget)
+    budget -= sum(len(line) + 1 for line in body)
+    return "\n".join([*head, *body, *_matrix(report, budget), *tail])
+
+
+def _head(report: Report, c: dict[Severity, int], status: str) -> list[str]:
     lines = [
         f"### envaudit {report.command} — {status}: {c[Severity.ERROR]} errors · "
         f"{c[Severity.WARNING]} warnings · {c[Severity.INFO]} info",
@@ -25,17 +39,38 @@ def render(report: Report, *, compact: bool = False) -> str:
         role = "reference" if i == 0 else "compared"
         lines.append(f"- {role}: **{cell(e.label)}** — {cell(e.python)}, {e.distributions} distributions")
     lines.append("")
-    if report.findings:
-        lines += ["| severity | rule | environment | finding | where |", "|---|---|---|---|---|"]
-        ordered = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check, f.subject))
-        for f in ordered[:MAX_ROWS]:
-            lines.append(_row(f))
-        if len(ordered) > MAX_ROWS:
-            lines.append(f"| | | | … and {len(ordered) - MAX_ROWS} more (see the JSON or SARIF report) | |")
+    if report.unscanned:
+        lines.append("**Not scanned** (the run fails):")
+        lines += [f"- {code(u.label)}: {cell(u.error)}" for u in report.unscanned]
         lines.append("")
-    else:
-        lines += ["No differences found.", ""]
-    if report.matrix:
+    return lines
+
+
+def _fits(rows: list[str], budget: int) -> int:
+    """How many of ``rows`` fit in ``budget`` characters."""
+    used = 0
+    for n, row in enumerate(rows):
+        used += len(row) + 1
+        if used > budget:
+            return n
+    return len(rows)
+
+
+def _findings(report: Report, budget: int) -> list[str]:
+    if not report.findings:
+        return ["No findings." if report.unscanned else "No differences found.", ""]
+    ordered = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check, f.subject))
+    rows = [_row(f) for f in ordered[:MAX_ROWS]]
+    shown = _fits(rows, budget - 300)  # room for the header and the "more" line
+    lines = ["| severity | rule | environment | finding | where |", "|---|---|---|---|---|", *rows[:shown]]
+    if len(ordered) > shown:
+        lines.append(f"| | | | … and {len(ordered) - shown} more (see the JSON or SARIF report) | |")
+    return [*lines, ""]
+
+
+def _matrix(report: Report, budget: int) -> list[str]:
+    lines: list[str] = []
+    if report.matrix and budget > 1000:
         labels = [e.label for e in report.environments]
         lines += [
             f"<details><summary>Packages that differ across {len(labels)} environments ({len(report.matrix)})"
@@ -44,14 +79,24 @@ def render(report: Report, *, compact: bool = False) -> str:
             "| package | consensus | " + " | ".join(cell(label) for label in labels) + " |",
             "|---|---|" + "---|" * len(labels),
         ]
+        rows = []
         for row in report.matrix[:MAX_ROWS]:
             versions = [
                 f"**{cell(v or '—')}**" if label in row.outliers else cell(v or "—")
                 for label, v in zip(labels, row.versions, strict=True)
             ]
             consensus = cell(row.consensus or "—")
-            lines.append(f"| {cell(row.package)} | {consensus} | " + " | ".join(versions) + " |")
+            rows.append(f"| {cell(row.package)} | {consensus} | " + " | ".join(versions) + " |")
+        shown = _fits(rows, budget - sum(len(line) + 1 for line in lines) - 300)
+        lines += rows[:shown]
+        if len(report.matrix) > shown:
+            lines.append(f"| … and {len(report.matrix) - shown} more packages (see the JSON report) | |")
         lines += ["", "</details>", ""]
+    return lines
+
+
+def _tail(report: Report) -> list[str]:
+    lines: list[str] = []
     if report.verdict is not None:
         v = report.verdict
         lines.append(
@@ -66,7 +111,7 @@ def render(report: Report, *, compact: bool = False) -> str:
         if v.tip:
             lines.append(f"- tip: {cell(v.tip)}")
         lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def _row(f: Finding) -> str:

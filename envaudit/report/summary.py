@@ -17,6 +17,8 @@ def summary_line(report: Report) -> str:
     envs = len(report.environments)
     parts = [f"{c[Severity.ERROR]} errors", f"{c[Severity.WARNING]} warnings", f"{c[Severity.INFO]} info"]
     extra = "".join(f", {v} {k}" for k, v in report.summary)
+    if report.unscanned:
+        extra += f", {len(report.unscanned)} not scanned"
     verdict = ""
     if report.verdict is not None:
         verdict = "gate PASSED: " if report.verdict.passed else "gate FAILED: "

@@ -100,7 +100,13 @@ def layout(report: Report, width: int) -> list[Line]:
             lines.extend(_finding(f, many, width))
     if report.verdict is not None:
         lines.extend(_verdict(report))
-    if not report.findings:
+    if report.unscanned:
+        lines += [[], [(f"not scanned ({len(report.unscanned)})", "bold")]]
+        for u in report.unscanned:
+            lines.extend(
+                _wrap_line([("  error ", "bold red"), (f"{u.label}: {u.error}", None)], width, INDENT)
+            )
+    elif not report.findings:
         lines += [[], [(NOTHING_FOUND.get(report.command, "nothing found"), "green")]]
     lines += [[], [(summary_line(report), "bold")]]  # one line, whatever its length, for grep
     return lines

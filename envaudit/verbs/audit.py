@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from envaudit import defaults
 from envaudit.errors import InputError
-from envaudit.verbs.common import Judged, ScanOptions, anchor, labels
+from envaudit.verbs.common import Judged, ScanOptions, labels, located
 from envaudit.verbs.fanout import scan
 
 if TYPE_CHECKING:
@@ -100,6 +100,5 @@ def audit(spellings: Sequence[str], options: ScanOptions, opts: AuditOptions) ->
             ("vulnerable packages", str(len(vulnerable))),
             ("not checked", str(sum(f.rule == NOT_CHECKED for f in findings))),
         ),
-        anchor=anchor(options),
     )
-    return Judged(report, tuple(r for r in results if r.error is not None))
+    return Judged(located(report, options), tuple(r for r in results if r.error is not None))

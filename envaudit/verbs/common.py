@@ -12,7 +12,7 @@ from envaudit.errors import EnvauditError, InputError, UsageError
 from envaudit.targets.base import ImageOptions
 
 if TYPE_CHECKING:
-    from envaudit.findings import Location, Report
+    from envaudit.findings import Finding, Location, Report
     from envaudit.model import Snapshot
     from envaudit.probe.run import ProbeOptions
     from envaudit.targets import TargetSpec
@@ -33,6 +33,7 @@ class ScanOptions:
     progress: Progress | None = None  # told as each target finishes
     probe: ProbeOptions | None = None  # also run the behavioural probes in each live target
     allow_outside_includes: bool = False  # -r/-c may name files outside the project and its repository
+    repo_root: Path | None = None  # reports' paths are relative to it (default: the git work tree)
     # Per kind of target: each target class reads its own part (see targets/base.py).
     ssh: SSHOptions | None = None  # None: the defaults (batch mode, strict host keys)
     image: ImageOptions = field(default_factory=ImageOptions)
@@ -83,15 +84,70 @@ def labels(specs: Sequence[TargetSpec]) -> list[str]:
     return out
 
 
+ANCHORS = ("requirements.txt", "pyproject.toml", "setup.cfg", "setup.py", "Pipfile")
+
+
 def anchor(options: ScanOptions) -> Location | None:
-    """Where findings without a location of their own are anchored (SARIF needs a file)."""
+    """Where findings without a location of their own are anchored (SARIF needs a file): the
+    project's main declaration, else any requirements file it has."""
     from envaudit.findings import Location
+    from envaudit.project import requirement_files
 
     project = options.project or Path.cwd()
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in ANCHORS:
         if (project / name).is_file():
             return Location(name)
-    return None
+    files = requirement_files(project)
+    return Location(files[0].relative_to(project).as_posix()) if files else None
+
+
+def with_probe_locations(report: Report, probe: ProbeOptions | None, options: ScanOptions) -> Report:
+    """User-probe findings located at the probe function's ``def`` line (relative to the project),
+    so a code-scanning alert points at the code whose results changed."""
+    if probe is None or not probe.user:
+        return report
+    import os
+    from dataclasses import replace
+
+    from envaudit.findings import Location
+
+    project = (options.project or Path.cwd()).resolve()
+    where = {
+        spec.name: Location(Path(os.path.relpath(spec.file.resolve(), project)).as_posix(), spec.line)
+        for spec in probe.user
+    }
+
+    def placed(f: Finding) -> Finding:
+        if f.check != "probes" or f.location is not None:
+            return f
+        location = where.get(f.subject.partition("(")[0])
+        return f if location is None else replace(f, location=location)
+
+    return replace(report, findings=tuple(placed(f) for f in report.findings))
+
+
+def repository_root(project: Path, given: Path | None = None) -> Path:
+    """The root locations are relative to: ``--repo-root``, else the git work tree holding the
+    project, else the project itself."""
+    if given is not None:
+        return given.resolve()
+    folder = project.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def located(report: Report, options: ScanOptions) -> Report:
+    """The report with its anchor and the project's place in the repository (for SARIF's paths)."""
+    from dataclasses import replace
+
+    project = (options.project or Path.cwd()).resolve()
+    try:
+        base = project.relative_to(repository_root(project, options.repo_root)).as_posix()
+    except ValueError:  # a --repo-root that does not hold the project: paths stay the project's
+        base = ""
+    return replace(report, anchor=anchor(options), base="" if base == "." else base)
 
 
 def with_reference(spellings: Sequence[str], baseline: str | None) -> tuple[list[str], int]:

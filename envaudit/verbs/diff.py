@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from envaudit import defaults
 from envaudit.errors import UsageError
-from envaudit.verbs.common import Judged, ScanOptions, anchor, labels, with_reference
+from envaudit.verbs.common import Judged, ScanOptions, labels, located, with_probe_locations, with_reference
 from envaudit.verbs.fanout import scan
 
 
@@ -29,5 +28,6 @@ def diff(spellings: Sequence[str], options: ScanOptions, *, baseline: str | None
     ref_label = names[reference]
     ref_index = next(i for i, item in enumerate(items) if item.label == ref_label)
     tolerance = options.probe.tolerance if options.probe is not None else defaults.TOLERANCE
-    report = replace(differ.diff(items, ref_index, tolerance=tolerance), anchor=anchor(options))
+    report = differ.diff(items, ref_index, tolerance=tolerance)
+    report = located(with_probe_locations(report, options.probe, options), options)
     return Judged(report, failures)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from envaudit import defaults
 from envaudit.errors import UsageError
-from envaudit.verbs.common import Judged, ScanOptions, anchor, labels
+from envaudit.verbs.common import Judged, ScanOptions, labels, located, with_probe_locations
 from envaudit.verbs.fanout import scan
 
 
@@ -77,7 +77,6 @@ def gate(
             tip=f"pin what drifted: envaudit pin requirements.txt --from {rules.baseline} "
             f"--minimal --against {rules.target}",
         )
-    report = replace(
-        report, command="gate", findings=findings, checks=checks, verdict=verdict, anchor=anchor(options)
-    )
+    report = replace(report, command="gate", findings=findings, checks=checks, verdict=verdict)
+    report = located(with_probe_locations(report, options.probe, options), options)
     return Judged(report, failures)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit.errors import UsageError
-from envaudit.verbs.common import Judged, ScanOptions, anchor, labels, with_reference
+from envaudit.verbs.common import Judged, ScanOptions, labels, located, with_probe_locations, with_reference
 from envaudit.verbs.fanout import scan
 
 if TYPE_CHECKING:
@@ -99,6 +99,6 @@ def probe(
         findings=tuple(findings),
         checks=tuple(checks),
         summary=tuple(summary([i.snapshot for i in items])),
-        anchor=anchor(options),
     )
+    report = located(with_probe_locations(report, opts, options), options)
     return Judged(report, failures)  # an unreachable reference: exit 3, and nothing compared

@@ -403,3 +403,18 @@ def test_a_function_returning_a_numpy_array_is_compared_too(envaudit: Runner, pr
         "values in old but 3 in new — silently, no warning"
     )
     assert "12 values differ beyond a relative tolerance of 1e-09" in by_rule["EA813"]["message"]
+
+
+def test_sarif_points_a_user_probe_s_drift_at_its_def_line(envaudit: Runner, project: Path) -> None:
+    args = ("probe", f"train={target('2.2')}", f"serve={target('3.0')}", "--no-canonical", *user("clean"))
+    result = envaudit(*args, "--format", "sarif", cwd=project)
+    assert result.returncode == 1, result.stderr
+    (rows,) = [r for r in json.loads(result.stdout)["runs"][0]["results"] if r["ruleId"] == "EA810"]
+    physical = rows["locations"][0]["physicalLocation"]
+    def_line = next(
+        n
+        for n, line in enumerate((project / "preprocess.py").read_text().splitlines(), 1)
+        if line.startswith("def clean(")
+    )
+    assert physical["artifactLocation"]["uri"] == "preprocess.py"
+    assert physical["region"] == {"startLine": def_line}

@@ -71,7 +71,8 @@ def test_controls_are_shown_never_sent() -> None:
 
 def test_markdown_escapes_html_outside_code_and_keeps_tables_whole() -> None:
     assert markdown("<img src=x onerror=alert(1)> | `pandas<3` | **bold**") == (
-        "&lt;img src=x onerror=alert(1)&gt; \\| `pandas<3` \\| **bold**"
+        # emphasis is escaped too: values are literal
+        "&lt;img src=x onerror=alert(1)&gt; \\| `pandas<3` \\| \\*\\*bold\\*\\*"
     )
     assert markdown("``a` <script>") == "``a` &lt;script&gt;"  # an unclosed span is text
     assert markdown_code("a`b|c") == "``a`b\\|c``"
