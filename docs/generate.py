@@ -6,7 +6,9 @@
 - ``docs/rules.md`` from ``envaudit.rules.RULES``;
 - ``docs/snapshot.schema.json`` (JSON Schema 2020-12) from the dataclasses in ``envaudit/model.py``,
   which ``snapshot_io`` mirrors field by field;
-- every ``<!-- help: envaudit ARGS --help -->`` block in README.md and docs/*.md from the parser.
+- every ``<!-- help: envaudit ARGS --help -->`` block in README.md and docs/*.md from the parser;
+- every ``<!-- include: PATH -->`` block from the file it names (the CI recipes in docs/ci/, which
+  the tests validate against the CI systems' schemas).
 """
 
 from __future__ import annotations
@@ -144,13 +146,24 @@ def with_help_blocks(text: str) -> str:
     return HELP_BLOCK.sub(fill, text)
 
 
+INCLUDE_BLOCK = re.compile(r"(<!-- include: (?P<path>\S+) -->\n```\w*\n)(?P<body>.*?)(```)", re.DOTALL)
+
+
+def with_includes(text: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return match.group(1) + (ROOT / match.group("path")).read_text(encoding="utf-8") + match.group(4)
+
+    return INCLUDE_BLOCK.sub(fill, text)
+
+
 def expected() -> dict[Path, str]:
     files = {DOCS / "rules.md": rules_markdown(), DOCS / "snapshot.schema.json": snapshot_schema()}
-    if sys.version_info[:2] != HELP_PYTHON:
-        return files
     for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         if page.name != "rules.md":
-            files[page] = with_help_blocks(page.read_text(encoding="utf-8"))
+            text = with_includes(page.read_text(encoding="utf-8"))
+            if sys.version_info[:2] == HELP_PYTHON:
+                text = with_help_blocks(text)
+            files[page] = text
     return files
 
 

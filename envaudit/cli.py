@@ -243,15 +243,22 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         "--format",
         type=ReportFormat,
         choices=list(ReportFormat),
-        default=ReportFormat.TEXT,
-        help="report format (default: text)",
+        action="append",
+        help="report format (default: text); repeat it, each with its -o, to write several from one run",
     )
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
+        action="append",
         metavar="FILE",
-        help="write the report to FILE (atomically) instead of standard output",
+        help="write the report to FILE (atomically) instead of standard output; one per --format",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write each --format (default: every format) to DIR/envaudit-COMMAND.EXT from one run",
     )
     parser.add_argument(
         "--repo-root",
@@ -542,15 +549,51 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return max((int(f.exit_code) for f in [*failures, *save_errors]), default=int(ExitCode.OK))
 
 
+SUFFIX = {
+    ReportFormat.TEXT: "txt",
+    ReportFormat.JSON: "json",
+    ReportFormat.MARKDOWN: "md",
+    ReportFormat.SARIF: "sarif",
+    ReportFormat.JUNIT: "xml",
+}
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[ReportFormat, Path | None]]:
+    """Each report to write, and where (None: standard output); checked before anything is scanned."""
+    formats: list[ReportFormat] = args.format or []
+    outputs: list[Path] = args.output or []
+    if args.output_dir is not None:
+        if outputs:
+            raise UsageError("give -o FILE per --format, or --output-dir DIR, not both")
+        return [
+            (f, args.output_dir / f"envaudit-{args.command}.{SUFFIX[f]}") for f in formats or ReportFormat
+        ]
+    if len(formats) <= 1 and len(outputs) <= 1:
+        return [(formats[0] if formats else ReportFormat.TEXT, outputs[0] if outputs else None)]
+    if len(formats) != len(outputs):
+        raise UsageError(
+            f"{len(formats)} --format and {len(outputs)} -o: with several, give each --format its -o",
+            tip="--format sarif -o envaudit.sarif --format markdown -o summary.md, or --output-dir DIR",
+        )
+    return list(zip(formats, outputs, strict=True))
+
+
 def _emit(report: Report, args: argparse.Namespace) -> None:
-    from envaudit.files import write_atomic
+    from envaudit.files import write_all_atomic
     from envaudit.report import render, write
 
-    if args.output is not None:
-        write_atomic(args.output, render(report, args.format.value))
-        print(f"wrote {args.format.value} report to {args.output}", file=sys.stderr)
-    else:
-        write(report, args.format.value, sys.stdout, compact=not sys.stdout.isatty())
+    outputs = _outputs(args)
+    files = {path: render(report, fmt.value) for fmt, path in outputs if path is not None}
+    if args.output_dir is not None:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+    if files:
+        write_all_atomic(files)  # every report of the run, or none
+        for fmt, path in outputs:
+            if path is not None:
+                print(f"wrote {fmt.value} report to {path}", file=sys.stderr)
+    for fmt, path in outputs:
+        if path is None:
+            write(report, fmt.value, sys.stdout, compact=not sys.stdout.isatty())
 
 
 def _report_and_exit(judged: api.Judged, args: argparse.Namespace, fail_on: FailOn) -> int:
@@ -698,6 +741,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "output_dir"):  # a command that writes reports: its outputs make sense
+            _outputs(args)
         match args.command:
             case "scan":
                 return _cmd_scan(args)

@@ -59,3 +59,29 @@ def test_sarif_paths_are_relative_to_the_repository(envaudit: Runner, tmp_path: 
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in located} == {
         "api/requirements.txt"
     }
+
+
+def test_one_run_writes_several_formats(envaudit: Runner, tmp_path: Path) -> None:
+    base, drift = recipes.pinned(), recipes.drifted()
+    sarif, md = tmp_path / "a.sarif", tmp_path / "b.md"
+    args = ("diff", str(base.path), str(drift.path))
+    result = envaudit(*args, "--format", "sarif", "-o", str(sarif), "--format", "markdown", "-o", str(md))
+    assert result.returncode == 1, result.stderr
+    assert json.loads(sarif.read_text())["runs"][0]["results"] and md.read_text().startswith(
+        "### envaudit diff"
+    )
+    result = envaudit(*args, "--output-dir", str(tmp_path / "reports"))
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "envaudit-diff.json",
+        "envaudit-diff.md",
+        "envaudit-diff.sarif",
+        "envaudit-diff.txt",
+        "envaudit-diff.xml",
+    ]
+
+
+def test_formats_without_their_outputs_are_refused_before_any_scan(envaudit: Runner) -> None:
+    result = envaudit("diff", DEAD, DEAD, "--format", "sarif", "--format", "junit", "-o", "x.xml")
+    assert result.returncode == 2
+    assert "2 --format and 1 -o: with several, give each --format its -o" in result.stderr
+    assert "no such interpreter" not in result.stderr  # refused before scanning anything
