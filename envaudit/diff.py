@@ -483,7 +483,7 @@ def environment_of(item: Labelled) -> Environment:
     s = item.snapshot
     return Environment(
         label=item.label,
-        target=s.provenance.target,
+        target=s.provenance.target + (f" ({s.provenance.chosen})" if s.provenance.chosen else ""),
         python=f"{s.interpreter.implementation} {s.interpreter.version}",
         distributions=len(s.distributions),
         scanned_at=s.provenance.scanned_at,

@@ -62,6 +62,7 @@ class Provenance:
     scanned_on: str  # host name of the machine that ran envaudit
     fingerprint_key_id: str  # which key made the secret fingerprints; only equal ids compare
     project: str | None = None  # folder the declared requirements were read from
+    chosen: str | None = None  # how the target was resolved, when it is not what was spelt ("local")
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,8 +129,10 @@ def build_snapshot(
     requested: str,
     environ: Mapping[str, str] | None,
     context: ScanContext,
+    chosen: str | None = None,
 ) -> Snapshot:
-    """A snapshot from raw scanner facts. ``environ`` is the environment to record, before redaction."""
+    """A snapshot from raw scanner facts. ``environ`` is the environment to record, before redaction;
+    ``chosen`` says which environment a target like ``local`` turned out to be, and why."""
     try:
         facts = raw["interpreter"]
         interpreter = Interpreter(
@@ -200,6 +202,7 @@ def build_snapshot(
             scanned_on=os.uname().nodename,
             fingerprint_key_id=context.key.key_id,
             project=context.project,
+            chosen=chosen,
         ),
         interpreter=interpreter,
         distributions=active,

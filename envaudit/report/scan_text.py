@@ -52,6 +52,8 @@ def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
+    if p.chosen:  # "local" resolved: which environment it is, and why
+        grid.add_row("chosen", Text(safe(p.chosen)))
     grid.add_row(
         "interpreter",
         Text(safe(i.executable + _resolved(i.executable, i.resolved_executable))),

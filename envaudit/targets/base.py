@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from envaudit import defaults
@@ -52,6 +53,7 @@ class TargetOptions:
     image: ImageOptions = field(default_factory=ImageOptions)
     # --project was given: saved snapshots are checked again against its declared requirements.
     recheck_requirements: bool = False
+    project: Path | None = None  # the project folder here (``local`` looks for its .venv)
 
 
 class Target:
@@ -68,6 +70,7 @@ class Target:
         self.spec = spec
         self.options = options
         self.environ = environ  # the environment envaudit runs in, read once for all targets
+        self.chosen: str | None = None  # which environment the spelling turned out to be, and why
 
     def launch(self) -> Started | None:
         """Start collecting now, if a process does it; ``snapshot`` is given what this returned."""
@@ -120,6 +123,7 @@ class ScriptTarget(Target):
             requested=run.requested,
             environ=self.recorded_environ(raw),
             context=context,
+            chosen=self.chosen,
         )
 
     def start_probes(self, script: str, args: Sequence[str]) -> Started:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,20 +35,45 @@ def venv_interpreter(folder: Path) -> Path | None:
     return None
 
 
-def active_interpreter(spelling: str, environ: Mapping[str, str]) -> str:
-    """``local``: the active venv's interpreter ($VIRTUAL_ENV), else python3 on PATH."""
+PROJECT_VENVS = (".venv", "venv")
+
+
+def _envaudit_s_own(path: Path) -> bool:
+    """Is ``path`` (a prefix or an interpreter) the environment envaudit itself runs in?"""
+    own = Path(sys.prefix).resolve()
+    try:
+        return path.resolve() == own or path.resolve().is_relative_to(own)
+    except OSError:
+        return False
+
+
+def active_interpreter(spelling: str, environ: Mapping[str, str], project: Path | None) -> tuple[str, str]:
+    """``local``: the application's environment, never envaudit's own (a tool runner such as
+    pre-commit or pipx sets $VIRTUAL_ENV to envaudit's venv). The interpreter, and why it was chosen:
+    $VIRTUAL_ENV unless it is envaudit's own, else the project's .venv or venv, else python3 on PATH
+    (envaudit's own skipped)."""
     venv = environ.get("VIRTUAL_ENV")
+    skipped = ""
     if venv:
-        found = venv_interpreter(Path(venv))
-        if found is None:
-            raise TargetError(spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
-        return str(found)
+        if not _envaudit_s_own(Path(venv)):
+            found = venv_interpreter(Path(venv))
+            if found is None:
+                raise TargetError(spelling, f"$VIRTUAL_ENV is {venv} but it holds no Python interpreter")
+            return str(found), f"the active virtual environment ($VIRTUAL_ENV={venv})"
+        skipped = " ($VIRTUAL_ENV is envaudit's own)"
+    folder = project if project is not None else Path.cwd()
+    for name in PROJECT_VENVS:
+        found = venv_interpreter(folder / name)
+        if found is not None and not _envaudit_s_own(found.parent.parent):
+            return str(found), f"the project's {name}{skipped}"
     import shutil
 
-    python3 = shutil.which("python3", path=environ.get("PATH"))
+    own_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in environ.get("PATH", "").split(os.pathsep) if p and p != own_bin)
+    python3 = shutil.which("python3", path=path)
     if python3 is None:
-        raise TargetError(spelling, "no python3 on PATH", tip="name one with python:PATH")
-    return python3
+        raise TargetError(spelling, f"no python3 on PATH{skipped}", tip="name one with python:PATH")
+    return python3, f"python3 on PATH{skipped}"
 
 
 def named_interpreter(spelling: str, location: str) -> str:
@@ -124,7 +150,10 @@ class PythonInterpreter(ScriptTarget):
 
 
 class ActiveInterpreter(PythonInterpreter):
-    """``local``: the interpreter a bare ``python3`` would run here (the active venv first)."""
+    """``local``: the application's environment here (the active venv, the project's .venv, or
+    python3 on PATH; never envaudit's own)."""
 
     def interpreter(self) -> str:
-        return active_interpreter(self.spec.spelling, self.environ)
+        interpreter, why = active_interpreter(self.spec.spelling, self.environ, self.options.project)
+        self.chosen = f"{interpreter}: {why}"
+        return interpreter

@@ -84,6 +84,7 @@ def target_options(options: ScanOptions, *, images_only: bool) -> TargetOptions:
         ssh=options.ssh,
         image=replace(options.image, project=in_image),
         recheck_requirements=options.project is not None,
+        project=options.project or Path.cwd(),
     )
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from envaudit.errors import UsageError
+from envaudit.errors import TargetError, UsageError
 from envaudit.model import Distribution, MetadataFormat, Origin, OriginKind
 from envaudit.scan import origin_of, split_shadowed
 from envaudit.targets import TargetKind, parse_target
@@ -109,3 +111,44 @@ def test_first_on_sys_path_wins_and_copies_are_kept() -> None:
     )
     assert [(d.name, d.version) for d in active] == [("six", "1.16.0"), ("attrs", "1")]
     assert [(d.version, d.shadowed_by) for d in shadowed] == [("1.15.0", "/a")]
+
+
+def _fake_venv(folder: Path) -> Path:
+    (folder / "bin").mkdir(parents=True)
+    python = folder / "bin" / "python3"
+    python.write_text("")
+    python.chmod(0o755)
+    return python
+
+
+def test_local_is_the_app_s_environment_never_envaudit_s_own(tmp_path: Path) -> None:
+    import sys
+
+    from envaudit.targets.local import active_interpreter
+
+    own = {"VIRTUAL_ENV": sys.prefix, "PATH": f"{sys.prefix}/bin"}
+    app = _fake_venv(tmp_path / "app-venv")
+    # An activated venv that is not envaudit's is the app's.
+    chosen, why = active_interpreter("local", {"VIRTUAL_ENV": str(tmp_path / "app-venv")}, tmp_path)
+    assert (chosen, why) == (
+        str(app),
+        f"the active virtual environment ($VIRTUAL_ENV={tmp_path / 'app-venv'})",
+    )
+    # Under a tool runner ($VIRTUAL_ENV is envaudit's own venv): the project's .venv, then venv.
+    project = _fake_venv(tmp_path / "venv")
+    assert active_interpreter("local", own, tmp_path) == (
+        str(project),
+        "the project's venv ($VIRTUAL_ENV is envaudit's own)",
+    )
+    dotvenv = _fake_venv(tmp_path / ".venv")
+    assert active_interpreter("local", own, tmp_path)[0] == str(dotvenv)
+    # No project venv: python3 on PATH, skipping envaudit's own bin folder.
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(TargetError, match=r"no python3 on PATH \(\$VIRTUAL_ENV is envaudit's own\)"):
+        active_interpreter("local", own, elsewhere)
+    other = _fake_venv(tmp_path / "other")
+    path = {**own, "PATH": f"{sys.prefix}/bin:{other.parent}"}
+    assert active_interpreter("local", path, elsewhere) == (
+        str(other),
+        "python3 on PATH ($VIRTUAL_ENV is envaudit's own)",
+    )
