@@ -468,6 +468,7 @@ def _targets(args: argparse.Namespace, default: Sequence[str] = ()) -> list[str]
 @contextlib.contextmanager
 def _progress(count: int) -> Iterator[api.Progress | None]:
     """A progress bar on a terminal (stderr) when there are several targets; nothing otherwise."""
+    # Only on an interactive terminal: FORCE_COLOR colours a CI log, but a live bar does not belong in one.
     if count < 2 or not sys.stderr.isatty():
         yield None
         return

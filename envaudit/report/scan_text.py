@@ -13,6 +13,7 @@ from rich.text import Text
 
 from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
 from envaudit.report.documents import Scanned
+from envaudit.terminal import colour
 from envaudit.textsafe import one_line as safe
 
 # Every string from the snapshot passes through ``safe`` (controls escaped) on its way out, and
@@ -41,8 +42,19 @@ def render(document: Scanned, *, compact: bool = False) -> str:
 
 
 def write(document: Scanned, stream: TextIO) -> None:
-    """The scan report on ``stream``, coloured on a terminal."""
-    render_many(document.snapshots, Console(file=stream, highlight=False, markup=False))
+    """The scan report on ``stream``: coloured on a terminal; plain elsewhere, without the spaces
+    that pad table cells to the end of a line."""
+    if colour(stream):
+        render_many(
+            document.snapshots, Console(file=stream, highlight=False, markup=False, force_terminal=True)
+        )
+        return
+    buffer = io.StringIO()
+    render_many(
+        document.snapshots,
+        Console(file=buffer, highlight=False, markup=False, no_color=True, force_terminal=False),
+    )
+    stream.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
 from envaudit.report.summary import summary_line
+from envaudit.terminal import colour
 from envaudit.textsafe import one_line, terminal
 
 if TYPE_CHECKING:
@@ -48,10 +49,10 @@ def write(report: Report, stream: TextIO) -> None:
 def render_to_stream(report: Report, stream: TextIO | None = None) -> None:
     """Colour on a terminal (through rich), plain text otherwise."""
     stream = stream or sys.stdout
-    if stream.isatty():
+    if colour(stream):
         from rich.console import Console
 
-        console = Console(file=stream, highlight=False)
+        console = Console(file=stream, highlight=False, force_terminal=True)
         print_rich(layout(report, console.width), console)
     else:
         stream.write(render_to_string(report))

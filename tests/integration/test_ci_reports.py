@@ -85,3 +85,16 @@ def test_formats_without_their_outputs_are_refused_before_any_scan(envaudit: Run
     assert result.returncode == 2
     assert "2 --format and 1 -o: with several, give each --format its -o" in result.stderr
     assert "no such interpreter" not in result.stderr  # refused before scanning anything
+
+
+@pytest.mark.parametrize("command", ["scan", "diff"])
+def test_colour_follows_force_color_and_no_color_and_pipes_have_no_padding(
+    envaudit: Runner, command: str
+) -> None:
+    base, drift = recipes.pinned(), recipes.drifted()
+    args = (command, f"python:{base.path}") + ((f"python:{drift.path}",) if command == "diff" else ())
+    plain = envaudit(*args, env={"FORCE_COLOR": "", "NO_COLOR": ""}).stdout  # whatever the CI sets
+    assert "\x1b[" not in plain and plain.strip()
+    assert not [line for line in plain.splitlines() if line != line.rstrip()], "trailing spaces in piped text"
+    assert "\x1b[" in envaudit(*args, env={"FORCE_COLOR": "1"}).stdout
+    assert "\x1b[" not in envaudit(*args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
