@@ -233,7 +233,9 @@ def audit_online(
 # --- findings --------------------------------------------------------------------------------------------
 
 
-def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding]:
+def findings(result: Audit, snapshot: Snapshot, *, strict: bool, describe: bool = False) -> list[Finding]:
+    """One finding per vulnerability (``describe``: with the advisory's whole summary, not its first
+    sentence) and per distribution that could not be checked."""
     declared = {
         r.canonical_name: Location(r.source, r.line)
         for r in reversed(snapshot.requirements)
@@ -243,7 +245,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool) -> list[Finding
     for v in result.vulnerabilities:
         aka = f" ({', '.join(v.aliases[:3])}{', ...' if len(v.aliases) > 3 else ''})" if v.aliases else ""
         fix = f"fixed in {v.fix}" if v.fix else "no fixed version known"
-        summary = f": {first_sentence(v.summary)}" if v.summary else ""
+        summary = f": {v.summary if describe else first_sentence(v.summary)}" if v.summary else ""
         out.append(
             finding(
                 VULNERABILITY,

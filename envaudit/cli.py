@@ -21,6 +21,7 @@ from envaudit.verbs import common
 if TYPE_CHECKING:  # the verbs are imported when a command runs: the CLI starts without them
     from envaudit import api
     from envaudit.findings import Report
+    from envaudit.pin import Plan
     from envaudit.probe.run import ProbeOptions
 
 
@@ -161,7 +162,34 @@ def _add_gate(commands: Any) -> None:
 
 def _add_audit(commands: Any) -> None:
     audit = commands.add_parser("audit", help="known vulnerabilities of any environment or saved snapshot")
-    audit.add_argument("targets", nargs="*", metavar="TARGET", help="default: local")
+    audit.add_argument("targets", nargs="*", metavar="TARGET", help="default: local (unless -r)")
+    audit.add_argument(
+        "-r",
+        "--requirement",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="audit the exact pins (==X) of a requirements file, without an environment (repeatable); "
+        "other requirements are reported as not checked",
+    )
+    audit.add_argument(
+        "--ignore-vuln",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="do not report this vulnerability (its id or any alias: PYSEC-, GHSA-, CVE-; repeatable)",
+    )
+    audit.add_argument(
+        "--desc", action="store_true", help="each advisory's whole summary, not its first sentence"
+    )
+    audit.add_argument(
+        "--fix",
+        action="store_true",
+        help="with -r: propose the smallest change of the file's pins that removes what was found "
+        "(a unified diff on stderr; the report stays on stdout)",
+    )
+    audit.add_argument("--write", action="store_true", help="with --fix: apply it (atomically)")
     audit.add_argument(
         "--advisory-db",
         type=Path,
@@ -497,6 +525,18 @@ def _progress(count: int) -> Iterator[api.Progress | None]:
         yield advance
 
 
+@contextlib.contextmanager
+def _spinner(text: str, wanted: bool) -> Iterator[None]:
+    """A spinner on stderr while ``text`` is done, on an interactive terminal only."""
+    if not wanted or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text):
+        yield
+
+
 def _error(exc: EnvauditError) -> None:
     from envaudit.textsafe import terminal
 
@@ -671,6 +711,10 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
+    if args.fix and not args.requirement:
+        raise UsageError("--fix edits a requirements file: name it with -r FILE")
+    if args.write and not args.fix:
+        raise UsageError("--write applies what --fix proposes: give both")
     options = _scan_options(args)
     from envaudit.verbs import audit as verbs_audit
 
@@ -681,12 +725,42 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         service_url=args.service_url,
         strict=args.strict,
         timeout=args.service_timeout,
+        describe=args.desc,
+        ignore_vulns=args.ignore_vuln,
     )
-    targets = _targets(args, default=["local"])
-    with _progress(len(targets)) as progress:
-        judged = verbs_audit.audit(targets, replace(options, progress=progress), opts)
+    targets = _targets(args, default=[] if args.requirement else ["local"])
+    # The first read of an advisory database builds its index (seconds), a service is queried per
+    # distribution: a spinner says so on a terminal (the bar of a multi-target scan says it otherwise).
+    what = "reading the advisory database" if opts.advisory_db else f"querying {opts.service}"
+    with _progress(len(targets)) as progress, _spinner(f"auditing: {what}", progress is None):
+        scan_options = replace(options, progress=progress)
+        judged = verbs_audit.audit(targets, scan_options, opts, files=args.requirement)
     # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
-    return _report_and_exit(judged, args, FailOn.ERROR)
+    code = _report_and_exit(judged, args, FailOn.ERROR)
+    if args.fix:
+        _fix(verbs_audit.fix_plans(args.requirement, judged.report, options), write=args.write)
+    return code
+
+
+def _fix(plans: Sequence[Plan], *, write: bool) -> None:
+    """What --fix proposes, on stderr (stdout holds the report); with --write, applied."""
+    from envaudit.files import write_all_atomic
+    from envaudit.pin import check_unchanged
+    from envaudit.textsafe import one_line
+
+    for plan in plans:
+        sys.stderr.write(plan.unified_diff())
+        for p in plan.proposals:
+            kind = "conflict" if p.action.value == "conflict" else "fix"
+            print(one_line(f"{kind}: {p.where}: {p.requirement.name}: {p.reason}"), file=sys.stderr)
+    if write:
+        for plan in plans:
+            check_unchanged(plan)
+        write_all_atomic({e.path: e.after for plan in plans for e in plan.edits})
+        for edit in (e for plan in plans for e in plan.edits):
+            print(f"wrote {edit.display}", file=sys.stderr)
+    elif any(plan.edits for plan in plans):
+        print("tip: apply the fix with --write", file=sys.stderr)
 
 
 def _cmd_pin(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from envaudit import __version__, names
 from envaudit.errors import InputError
-from envaudit.model import Distribution, OriginKind, PinKind, Requirement, Snapshot
+from envaudit.model import Distribution, OriginKind, PinKind, Requirement, RequirementKind, Snapshot
 from envaudit.requirements import COMMENT, applies, logical_lines, satisfies, split_options
 from envaudit.textsafe import clip, one_line
 
@@ -291,6 +291,11 @@ def plan(
         )
         for r in requirements
     )
+    return applied(file, files, proposals)
+
+
+def applied(file: Path, files: Mapping[Path, bytes], proposals: tuple[Proposal, ...]) -> Plan:
+    """The plan that makes ``proposals`` in the files they were read from, byte for byte elsewhere."""
     root = file.resolve().parent
     edits: list[FileEdit] = []
     for path in files:
@@ -314,6 +319,34 @@ def plan(
         for p in proposals
     )
     return Plan(proposals, tuple(edits))
+
+
+def fix_plan(
+    file: Path,
+    requirements: tuple[Requirement, ...],
+    files: Mapping[Path, bytes],
+    fixes: Mapping[str, str],
+    why: Mapping[str, str],
+) -> Plan:
+    """The smallest change that removes known vulnerabilities: each exact pin of a vulnerable
+    distribution moved to the version that fixes them (``fixes``: canonical name -> version;
+    ``why``: canonical name -> the advisories). Other requirements are left as they are."""
+    proposals = []
+    for r in requirements:
+        fixed = fixes.get(r.canonical_name)
+        if fixed is None or r.kind is not RequirementKind.REQUIREMENT:
+            continue
+        reason = f"{why.get(r.canonical_name, 'known vulnerabilities')}: fixed in {fixed}"
+        if r.pin is not PinKind.PINNED:
+            proposals.append(
+                Proposal(r, Action.CONFLICT, f"{reason}; not an exact pin, raise its bound by hand")
+            )
+        elif pep440(fixed) is None:
+            proposals.append(Proposal(r, Action.CONFLICT, f"{reason}, which is not a PEP 440 version"))
+        else:
+            new_text = repin(r.text, fixed)
+            proposals.append(Proposal(r, Action.PIN, reason, new_text=new_text))
+    return applied(file, files, tuple(proposals))
 
 
 def check_unchanged(plan_: Plan) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +13,9 @@ from envaudit.verbs.common import Judged, ScanOptions, labels, located
 from envaudit.verbs.fanout import scan
 
 if TYPE_CHECKING:
-    from envaudit.findings import Finding
+    from envaudit.findings import Finding, Report
     from envaudit.model import Snapshot
+    from envaudit.pin import Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class AuditOptions:
     service_url: str | None = None
     strict: bool = False  # what could not be checked fails too
     timeout: float = defaults.SERVICE_TIMEOUT
+    describe: bool = False  # --desc: each advisory's whole summary in its finding
+    ignore_vulns: tuple[str, ...] = ()  # --ignore-vuln: ids (or aliases) not reported
 
 
 def audit_options(
@@ -34,6 +37,8 @@ def audit_options(
     service_url: str | None = None,
     strict: bool | None = None,
     timeout: float | None = None,
+    describe: bool = False,
+    ignore_vulns: Sequence[str] = (),
 ) -> AuditOptions:
     """``[tool.envaudit.audit]`` of the config, overridden by flags."""
     from envaudit import config
@@ -45,6 +50,8 @@ def audit_options(
         service_url=service_url or section.service_url,
         strict=strict if strict is not None else section.strict,
         timeout=timeout if timeout is not None else section.timeout,
+        describe=describe,
+        ignore_vulns=tuple(ignore_vulns),
     )
 
 
@@ -65,11 +72,89 @@ def audit_snapshot(label: str, snapshot: Snapshot, opts: AuditOptions, *, jobs: 
             cache=str(cache_dir() / "pip-audit"),
         )
         result = auditing.audit_online(label, snapshot, service, opts.service, jobs=max(jobs, 8))
-    return auditing.findings(result, snapshot, strict=opts.strict)
+    found = auditing.findings(result, snapshot, strict=opts.strict, describe=opts.describe)
+    if not opts.ignore_vulns:
+        return found
+    from envaudit.config import Ignore  # the gate's ignore: an id matches the finding's id or an alias
+
+    ignores = [Ignore(reason="--ignore-vuln", id=vuln) for vuln in opts.ignore_vulns]
+    return [f for f in found if not any(i.matches(f) for i in ignores)]
 
 
-def audit(spellings: Sequence[str], options: ScanOptions, opts: AuditOptions) -> Judged:
-    """Known vulnerabilities of every target; targets that cannot be scanned are reported beside."""
+def file_snapshots(
+    files: Sequence[Path], options: ScanOptions, *, strict: bool
+) -> list[tuple[str, Snapshot, list[Finding]]]:
+    """``-r FILE``: each file's exact pins as a snapshot, and a not-checked finding for each
+    requirement that is not one (bad input fails the command before anything is queried)."""
+    from envaudit.findings import Location, Severity, finding
+    from envaudit.pinned import NOT_PINNED, snapshot_of
+    from envaudit.requirements import read_file
+    from envaudit.rules import NOT_CHECKED
+
+    out = []
+    for path in files:
+        requirements, _ = read_file(path, allow_outside=options.allow_outside_includes)
+        snapshot, loose = snapshot_of(path, tuple(requirements))
+        label = str(path)
+        unpinned = [
+            finding(
+                NOT_CHECKED,
+                "vulnerabilities",
+                r.canonical_name,
+                f"{r.text}: {NOT_PINNED.format(where=f'{r.source}:{r.line}' if r.line else r.source)}",
+                (label,),
+                location=Location(r.source, r.line),
+                severity=Severity.ERROR if strict else None,  # unknown is not clean, with --strict
+                details={"reason": "not pinned"},
+            )
+            for r in loose
+        ]
+        out.append((label, snapshot, unpinned))
+    return out
+
+
+def fix_plans(files: Sequence[Path], report: Report, options: ScanOptions) -> list[Plan]:
+    """``--fix``: for each requirements file audited, the smallest change of its exact pins that
+    removes the vulnerabilities found in them (the highest of the versions that fix each)."""
+    from envaudit import pin as pinning
+    from envaudit.requirements import read_file
+    from envaudit.rules import VULNERABILITY
+
+    plans = []
+    for path in files:
+        requirements, contents = read_file(path, allow_outside=options.allow_outside_includes)
+        found: dict[str, list[Finding]] = {}
+        for f in report.findings:
+            if f.rule == VULNERABILITY and f.environments == (str(path),):
+                found.setdefault(f.subject, []).append(f)
+        reasons = {name: ", ".join(f.detail("id") or "?" for f in fs) for name, fs in found.items()}
+        fixes = {name: [f.detail("fix") or "" for f in fs] for name, fs in found.items()}
+        # The highest of the versions that fix each advisory fixes them all; one without a fix: none.
+        fixable = {name: max(vs, key=_version_key) for name, vs in fixes.items() if all(vs)}
+        plan = pinning.fix_plan(path, tuple(requirements), contents, fixable, reasons)
+        unfixable = tuple(
+            pinning.Proposal(r, pinning.Action.CONFLICT, f"{reasons[name]}: no fixed version known")
+            for r in requirements
+            if (name := r.canonical_name) in fixes and name not in fixable
+        )
+        plans.append(replace(plan, proposals=plan.proposals + unfixable))
+    return plans
+
+
+def _version_key(version: str) -> tuple[int, object]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def audit(
+    spellings: Sequence[str], options: ScanOptions, opts: AuditOptions, *, files: Sequence[Path] = ()
+) -> Judged:
+    """Known vulnerabilities of every target, and of the exact pins of every requirements file
+    (``files``); targets that cannot be scanned are reported beside."""
     from envaudit import diff as differ
     from envaudit.findings import Check, Labelled, Report
     from envaudit.rules import NOT_CHECKED, VULNERABILITY
@@ -78,17 +163,23 @@ def audit(spellings: Sequence[str], options: ScanOptions, opts: AuditOptions) ->
         raise InputError(
             str(opts.advisory_db), "no such advisory database (a folder of OSV records, or an OSV zip)"
         )
-    results = scan(spellings, options)
+    declared = file_snapshots(files, options, strict=opts.strict)
+    results = scan(spellings, options) if spellings else []
     names = labels([r.spec for r in results])
+    scanned: list[tuple[str, Snapshot, list[Finding]]] = [
+        (label, r.snapshot, []) for label, r in zip(names, results, strict=True) if r.snapshot
+    ]
     findings: list[Finding] = []
     environments = []
     checks = []
-    for label, result in zip(names, results, strict=True):
-        if result.snapshot is None:
-            continue
-        environments.append(differ.environment_of(Labelled(label, result.snapshot)))
+    for label, snapshot, unpinned in [*scanned, *declared]:
+        environment = differ.environment_of(Labelled(label, snapshot))
+        if unpinned or not snapshot.interpreter.version:  # a requirements file's pins: no interpreter
+            environment = replace(environment, python="the file's exact pins, no environment")
+        environments.append(environment)
         checks.append(Check(f"vulnerabilities: {label}", "vulnerabilities", (label,)))
-        findings.extend(audit_snapshot(label, result.snapshot, opts, jobs=options.jobs))
+        findings.extend(audit_snapshot(label, snapshot, opts, jobs=options.jobs))
+        findings.extend(unpinned)
     vulnerable = {(f.environments, f.subject) for f in findings if f.rule == VULNERABILITY}
     report = Report(
         command="audit",

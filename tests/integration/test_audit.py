@@ -294,3 +294,111 @@ def test_gate_fails_on_vulnerabilities_and_honours_ignores_by_alias(envaudit: Ru
     failing = {f["details"]["id"] for f in verdict["failing"]}
     assert "PYSEC-2018-28" not in failing and "PYSEC-2023-74" in failing
     assert any(s["finding"]["details"]["id"] == "PYSEC-2018-28" for s in verdict["suppressed"])
+
+
+# --- pip-audit's habits: -r FILE, --ignore-vuln, --desc ----------------------------------------------
+
+
+def audit_file(envaudit: Runner, tmp_path: Path, *flags: str) -> tuple[int, dict[str, Any]]:
+    (tmp_path / "requirements.txt").write_text("requests==2.19.0  # pinned\nsix>=1.0\n")
+    db = FIXTURES / "advisories"
+    result = envaudit("audit", "-r", "requirements.txt", "--advisory-db", str(db), "--format", "json", *flags)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_a_requirements_file_is_audited_by_its_exact_pins(envaudit: Runner, tmp_path: Path) -> None:
+    code, report = audit_file(envaudit, tmp_path)
+    assert code == 1
+    vulns = [f for f in report["findings"] if f["rule"] == "EA701"]
+    assert {f["details"]["id"] for f in vulns} == {"PYSEC-2018-28", "PYSEC-2023-74"}
+    assert all(f["location"] == {"path": "requirements.txt", "line": 1} for f in vulns)
+    (loose,) = [f for f in report["findings"] if f["rule"] == "EA702"]
+    assert loose["subject"] == "six" and "not pinned to one version" in loose["message"]
+    assert report["environments"][0]["python"] == "the file's exact pins, no environment"
+
+
+def test_ignore_vuln_takes_an_id_or_an_alias(envaudit: Runner, tmp_path: Path) -> None:
+    code, report = audit_file(
+        envaudit, tmp_path, "--ignore-vuln", "CVE-2018-18074", "--ignore-vuln", "PYSEC-2023-74"
+    )
+    assert code == 0  # what is left (six, not pinned) is info unless --strict
+    assert not [f for f in report["findings"] if f["rule"] == "EA701"]
+    code, _ = audit_file(
+        envaudit, tmp_path, "--ignore-vuln", "CVE-2018-18074", "--ignore-vuln", "PYSEC-2023-74", "--strict"
+    )
+    assert code == 1
+
+
+def test_desc_gives_the_whole_summary(envaudit: Runner, tmp_path: Path) -> None:
+    _, short = audit_file(envaudit, tmp_path)
+    _, described = audit_file(envaudit, tmp_path, "--desc")
+    first = {f["details"]["id"]: f["message"] for f in short["findings"] if f["rule"] == "EA701"}
+    whole = {f["details"]["id"]: f["message"] for f in described["findings"] if f["rule"] == "EA701"}
+    assert all(whole[i].startswith(first[i].rstrip(".")[:40]) for i in first)
+    assert any(len(whole[i]) > len(first[i]) for i in first)
+
+
+def test_a_bad_requirements_file_is_exit_2(envaudit: Runner, tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("requests===\n")
+    result = envaudit("audit", "-r", "requirements.txt", "--advisory-db", str(FIXTURES / "advisories"))
+    assert result.returncode == 2 and "requirements.txt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_terminal_sees_a_spinner_while_the_index_is_built(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    (tmp_path / "requirements.txt").write_text("requests==2.19.0\n")
+    env = {**os.environ, "ENVAUDIT_CACHE_DIR": str(tmp_path / "cache"), "TERM": "xterm", "COLUMNS": "100"}
+    env["ENVAUDIT_FINGERPRINT_KEY"] = "envaudit-tests-fingerprint-key-0123456789"
+    parent, child = pty.openpty()  # stderr is a terminal; stdout stays a pipe
+    envaudit = Path(sys.executable).parent / "envaudit"
+    db = FIXTURES / "advisories"
+    proc = subprocess.run(
+        [str(envaudit), "audit", "-r", "requirements.txt", "--advisory-db", str(db), "--format", "json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=child,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(parent)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["findings"]
+    assert b"auditing: reading the advisory database" in seen
+
+
+def test_fix_proposes_and_writes_the_smallest_pin_that_removes_what_was_found(
+    envaudit: Runner, tmp_path: Path
+) -> None:
+    req = tmp_path / "requirements.txt"
+    text = "# the app\nrequests==2.19.0  # pinned in 2018\nsix>=1.0\n"
+    req.write_text(text)
+    db = str(FIXTURES / "advisories")
+    proposed = envaudit("audit", "-r", "requirements.txt", "--advisory-db", db, "--fix", "--format", "json")
+    assert proposed.returncode == 1 and json.loads(proposed.stdout)["findings"]  # the report, unchanged
+    assert "+requests==2.31.0  # pinned in 2018" in proposed.stderr  # the highest of the two fixes
+    assert req.read_text() == text  # only proposed
+    written = envaudit("audit", "-r", "requirements.txt", "--advisory-db", db, "--fix", "--write")
+    assert "wrote requirements.txt" in written.stderr
+    assert req.read_text() == text.replace("2.19.0", "2.31.0")  # every other byte kept
+    after = envaudit("audit", "-r", "requirements.txt", "--advisory-db", db)
+    assert after.returncode == 0, after.stdout
+
+
+def test_fix_needs_a_file(envaudit: Runner) -> None:
+    result = envaudit("audit", "local", "--fix")
+    assert result.returncode == 2 and "--fix edits a requirements file: name it with -r FILE" in result.stderr
