@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from envaudit.errors import InputError
 
-INDEX_FORMAT = 4  # bump when Advisory changes shape: old caches are then rebuilt
+INDEX_FORMAT = 5  # bump when Advisory changes shape: old caches are then rebuilt
 Event = tuple[str, str]  # ("introduced" | "fixed" | "last_affected" | "limit", version)
 
 
@@ -38,6 +38,7 @@ class Advisory:
     versions: frozenset[str]  # explicitly affected versions, canonical (1.0 and 1.0.0 are one version)
     source: str  # the record's file, for the user who wants to read it
     severity: str = ""  # the record's own rating (GitHub's: low, moderate, high, critical), if any
+    score: str = ""  # the CVSS base score of the record's vector ("9.8"), if it has one
 
     def affects(self, version: Version) -> bool:
         if canonicalize_version(version) in self.versions:
@@ -89,6 +90,28 @@ def _in_range(events: tuple[Event, ...], version: Version) -> bool:
 SEVERITIES = ("low", "moderate", "medium", "high", "critical")
 
 
+def cvss_score(severities: Any) -> str:
+    """The highest base score of an OSV record's CVSS vectors (v4, v3, v2), as text; "" if none."""
+    scores = []
+    for entry in severities if isinstance(severities, list) else ():
+        vector = entry.get("score") if isinstance(entry, dict) else None
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if not isinstance(vector, str) or kind not in ("CVSS_V2", "CVSS_V3", "CVSS_V4"):
+            continue
+        import cvss  # only for records that carry a vector
+
+        try:
+            if kind == "CVSS_V4":
+                scores.append(float(cvss.CVSS4(vector).base_score))
+            elif kind == "CVSS_V3":
+                scores.append(float(cvss.CVSS3(vector).base_score))
+            else:
+                scores.append(float(cvss.CVSS2(vector).base_score))
+        except (cvss.CVSSError, ValueError, TypeError):  # a malformed vector: no score, not an error
+            continue
+    return f"{max(scores):.1f}" if scores else ""
+
+
 def parse_record(data: Any, source: str) -> list[Advisory]:
     """The advisories in one OSV record, one per affected PyPI package; none if it was withdrawn."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -100,6 +123,7 @@ def parse_record(data: Any, source: str) -> list[Advisory]:
     summary = " ".join(str(summary).split())
     if len(summary) > 160:
         summary = summary[:157].rstrip() + "..."
+    score = cvss_score(data.get("severity"))
     rated = (data.get("database_specific") or {}).get("severity")
     severity = rated.lower() if isinstance(rated, str) and rated.lower() in SEVERITIES else ""
     out: list[Advisory] = []
@@ -123,6 +147,7 @@ def parse_record(data: Any, source: str) -> list[Advisory]:
                 versions,
                 source,
                 severity,
+                score,
             )
         )
     return out
@@ -262,7 +287,17 @@ def _cache_text(index: AdvisoryIndex, key: bytes) -> str:
             "records": index.records,
             "withdrawn": index.withdrawn,
             "advisories": [
-                [a.id, a.aliases, a.summary, a.package, a.ranges, sorted(a.versions), a.source, a.severity]
+                [
+                    a.id,
+                    a.aliases,
+                    a.summary,
+                    a.package,
+                    a.ranges,
+                    sorted(a.versions),
+                    a.source,
+                    a.severity,
+                    a.score,
+                ]
                 for advisories in index.by_package.values()
                 for a in advisories
             ],
@@ -289,7 +324,7 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
             withdrawn=int(data["withdrawn"]),
             from_cache=True,
         )
-        for id_, aliases, summary, package, ranges, versions, source, severity in data["advisories"]:
+        for id_, aliases, summary, package, ranges, versions, source, severity, score in data["advisories"]:
             advisory = Advisory(
                 id_,
                 tuple(aliases),
@@ -299,6 +334,7 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
                 frozenset(versions),
                 source,
                 str(severity),
+                str(score),
             )
             index.by_package.setdefault(package, []).append(advisory)
         return index

@@ -36,6 +36,7 @@ class Vulnerability:
     fix: str | None  # the smallest version that fixes it, if any is known
     summary: str
     severity: str = ""  # the advisories' highest rating (low .. critical), where they give one
+    score: str = ""  # the advisories' highest CVSS base score, where they carry a vector
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class _Group:
     fixes: list[Version]
     summaries: list[str]
     severities: list[str]
+    scores: list[str]
 
 
 def _preferred(ids: Iterable[str]) -> str:
@@ -72,24 +74,25 @@ def _preferred(ids: Iterable[str]) -> str:
     return min(ids, key=lambda i: (rank.get(i.split("-", 1)[0], 3), i))
 
 
-Hit = tuple[str, Iterable[str], Version | None, str, str]  # id, aliases, fix, summary, severity
+Hit = tuple[str, Iterable[str], Version | None, str, str, str]  # id, aliases, fix, summary, rating, CVSS
 
 
 def merge(dist: Distribution, hits: Iterable[Hit]) -> list[Vulnerability]:
     """One vulnerability per group of advisories that name each other (ids and aliases overlap)."""
     groups: list[_Group] = []
-    for id_, aliases, fix, summary, severity in hits:
+    for id_, aliases, fix, summary, severity, score in hits:
         names = {id_, *aliases}
         joined = [g for g in groups if g.ids & names]
-        group = _Group(
-            names, [fix] if fix else [], [summary] if summary else [], [severity] if severity else []
-        )
+        group = _Group(names, [fix] if fix else [], [summary] if summary else [], [], [])
+        group.severities += [severity] if severity else []
+        group.scores += [score] if score else []
         for other in joined:
             groups.remove(other)
             group.ids |= other.ids
             group.fixes += other.fixes
             group.summaries += other.summaries
             group.severities += other.severities
+            group.scores += other.scores
         groups.append(group)
     out = []
     for g in groups:
@@ -104,6 +107,7 @@ def merge(dist: Distribution, hits: Iterable[Hit]) -> list[Vulnerability]:
                 fix=str(min(g.fixes)) if g.fixes else None,
                 summary=g.summaries[0] if g.summaries else "",
                 severity=max(g.severities, key=SEVERITIES.index, default=""),
+                score=max(g.scores, key=float, default=""),
             )
         )
     return sorted(out, key=lambda v: v.id)
@@ -132,7 +136,7 @@ def audit_offline(label: str, snapshot: Snapshot, index: AdvisoryIndex) -> Audit
             )
             continue
         hits = [
-            (a.id, a.aliases, a.fixed_after(version), a.summary, a.severity)
+            (a.id, a.aliases, a.fixed_after(version), a.summary, a.severity, a.score)
             for a in advisories
             if a.affects(version)
         ]
@@ -200,7 +204,14 @@ def query_one(service: Any, dist: Distribution) -> tuple[list[Vulnerability], No
     if isinstance(dep, SkippedDependency):
         return [], NotChecked(dist.canonical_name, dist.name, dist.version, dep.skip_reason)
     hits = [
-        (r.id, sorted(r.aliases), min(r.fix_versions) if r.fix_versions else None, r.description or "", "")
+        (
+            r.id,
+            sorted(r.aliases),
+            min(r.fix_versions) if r.fix_versions else None,
+            r.description or "",
+            "",
+            "",
+        )
         for r in results
     ]
     return merge(dist, hits), None
@@ -258,6 +269,7 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool, describe: bool 
                     "id": v.id,
                     "aliases": ",".join(v.aliases),
                     "severity": v.severity,
+                    "cvss": v.score,
                     "version": v.version,
                     "fix": v.fix or "",
                     "summary": v.summary,

@@ -98,11 +98,10 @@ def _result(
             **dict(f.details),
         },
     }
-    severity = f.detail("severity")
-    if f.rule == VULNERABILITY and severity:
-        result["properties"]["security-severity"] = SECURITY_SEVERITY.get(
-            severity.lower(), DEFAULT_SECURITY_SEVERITY
-        )
+    if f.rule == VULNERABILITY:  # the advisory's CVSS score, else its rating, else high
+        rating = (f.detail("severity") or "").lower()
+        score = f.detail("cvss") or SECURITY_SEVERITY.get(rating, DEFAULT_SECURITY_SEVERITY)
+        result["properties"]["security-severity"] = score
     if suppressed is not None:  # what the gate did not count: an alert GitHub shows as dismissed
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": suppressed.reason}

@@ -176,3 +176,20 @@ def test_odd_records_never_crash_an_audit(
         return
     result = audit_offline("env", snapshot([dist("a", "1.0")]), index)
     assert result.checked == 1
+
+
+def test_cvss_vectors_give_base_scores_and_a_bad_one_none() -> None:
+    from envaudit.advisories import cvss_score, parse_record
+
+    v3 = {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+    v4 = {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}
+    assert cvss_score([v3]) == "9.8" and cvss_score([v4]) == "9.3" and cvss_score([v3, v4]) == "9.8"
+    assert cvss_score([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:X"}]) == "" and cvss_score("junk") == ""
+    record = {
+        "id": "GHSA-test",
+        "severity": [v3],
+        "database_specific": {"severity": "CRITICAL"},
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": ["1.0"]}],
+    }
+    (advisory,) = parse_record(record, "test")
+    assert (advisory.score, advisory.severity) == ("9.8", "critical")

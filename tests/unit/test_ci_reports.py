@@ -97,7 +97,10 @@ def test_sarif_rates_vulnerabilities_for_github() -> None:
     run = sarif(report)["runs"][0]
     rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == VULNERABILITY)
     assert "security" in rule["properties"]["tags"] and float(rule["properties"]["security-severity"]) > 0
-    assert run["results"][0]["properties"]["security-severity"] == "5.5"
+    assert run["results"][0]["properties"]["security-severity"] == "5.5"  # from GitHub's rating
+    scored = dataclasses.replace(finding, details=(*finding.details, ("cvss", "9.8")))
+    rated = sarif(dataclasses.replace(report, findings=(scored,)))["runs"][0]["results"][0]
+    assert rated["properties"]["security-severity"] == "9.8"  # the CVSS score, where there is one
 
 
 def test_an_unscanned_target_makes_the_sarif_run_unsuccessful() -> None:
