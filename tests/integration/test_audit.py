@@ -340,7 +340,7 @@ def test_desc_gives_the_whole_summary(envaudit: Runner, tmp_path: Path) -> None:
 
 
 def test_a_bad_requirements_file_is_exit_2(envaudit: Runner, tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("requests===\n")
+    (tmp_path / "requirements.txt").write_text("requests==1.0 junk\n")
     result = envaudit("audit", "-r", "requirements.txt", "--advisory-db", str(FIXTURES / "advisories"))
     assert result.returncode == 2 and "requirements.txt" in result.stderr and "Traceback" not in result.stderr
 
