@@ -343,9 +343,11 @@ def fix_plan(
             )
         elif pep440(fixed) is None:
             proposals.append(Proposal(r, Action.CONFLICT, f"{reason}, which is not a PEP 440 version"))
+        elif r.hashes:  # the line is rewritten without them: they were for the old version
+            reason += f"; its --hash options were removed: regenerate them for {fixed}"
+            proposals.append(Proposal(r, Action.PIN, reason, repin(r.text, fixed), hashes_removed=True))
         else:
-            new_text = repin(r.text, fixed)
-            proposals.append(Proposal(r, Action.PIN, reason, new_text=new_text))
+            proposals.append(Proposal(r, Action.PIN, reason, repin(r.text, fixed)))
     return applied(file, files, tuple(proposals))
 
 

@@ -402,3 +402,12 @@ def test_fix_proposes_and_writes_the_smallest_pin_that_removes_what_was_found(
 def test_fix_needs_a_file(envaudit: Runner) -> None:
     result = envaudit("audit", "local", "--fix")
     assert result.returncode == 2 and "--fix edits a requirements file: name it with -r FILE" in result.stderr
+
+
+def test_fix_of_a_hashed_pin_drops_the_old_hashes_and_says_so(envaudit: Runner, tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("requests==2.19.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
+    db = str(FIXTURES / "advisories")
+    result = envaudit("audit", "-r", "requirements.txt", "--advisory-db", db, "--fix", "--write")
+    assert "wrote requirements.txt" in result.stderr and "regenerate them for 2.31.0" in result.stderr
+    assert req.read_text() == "requests==2.31.0\n"
