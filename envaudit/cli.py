@@ -590,15 +590,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return max((int(f.exit_code) for f in [*failures, *save_errors]), default=int(ExitCode.OK))
 
 
-SUFFIX = {
-    ReportFormat.TEXT: "txt",
-    ReportFormat.JSON: "json",
-    ReportFormat.MARKDOWN: "md",
-    ReportFormat.SARIF: "sarif",
-    ReportFormat.JUNIT: "xml",
-}
-
-
 def _outputs(args: argparse.Namespace) -> list[tuple[ReportFormat, Path | None]]:
     """Each report to write, and where (None: standard output); checked before anything is scanned."""
     formats: list[ReportFormat] = args.format or []
@@ -606,9 +597,7 @@ def _outputs(args: argparse.Namespace) -> list[tuple[ReportFormat, Path | None]]
     if args.output_dir is not None:
         if outputs:
             raise UsageError("give -o FILE per --format, or --output-dir DIR, not both")
-        return [
-            (f, args.output_dir / f"envaudit-{args.command}.{SUFFIX[f]}") for f in formats or ReportFormat
-        ]
+        return [(f, args.output_dir / f"envaudit-{args.command}.{f.suffix}") for f in formats or ReportFormat]
     if len(formats) <= 1 and len(outputs) <= 1:
         return [(formats[0] if formats else ReportFormat.TEXT, outputs[0] if outputs else None)]
     if len(formats) != len(outputs):

@@ -25,6 +25,11 @@ class ReportFormat(StrEnum):
     SARIF = "sarif"
     JUNIT = "junit"
 
+    @property
+    def suffix(self) -> str:
+        """The file name ending a report in this format gets (``--output-dir``)."""
+        return {"text": "txt", "markdown": "md", "junit": "xml"}.get(self.value, self.value)
+
 
 class ScanFormat(StrEnum):
     """Formats of ``scan`` and ``pin`` output."""

@@ -25,13 +25,6 @@ from tests.support.snapshots import dist, requirement, secret, snapshot, var
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 GOLDEN = FIXTURES / "golden"
-SUFFIX = {
-    ReportFormat.TEXT: "txt",
-    ReportFormat.JSON: "json",
-    ReportFormat.MARKDOWN: "md",
-    ReportFormat.SARIF: "sarif",
-    ReportFormat.JUNIT: "xml",
-}
 
 
 def diff_report() -> Report:
@@ -175,7 +168,7 @@ REPORTS = {"diff": diff_report, "gate": gate_report, "probe": probe_report}
 def test_golden(name: str, fmt: ReportFormat) -> None:
     report = REPORTS[name]()
     got = rendered(report, fmt)
-    path = GOLDEN / f"{name}.{SUFFIX[fmt]}"
+    path = GOLDEN / f"{name}.{fmt.suffix}"
     if os.environ.get("ENVAUDIT_UPDATE_GOLDEN"):
         path.write_text(got)
     assert got == path.read_text()
