@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Runner, require
+from tests.conftest import Runner
 from tests.support import recipes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,27 +25,34 @@ def git(*args: str, cwd: Path) -> str:
 @pytest.fixture
 def app(tmp_path: Path, envaudit: Runner) -> Path:
     """A git repository of an application: its .venv, a committed baseline, the hook configured."""
-    head = git("rev-parse", "HEAD", cwd=REPO)
-    require(not git("status", "--porcelain", "--", "envaudit", cwd=REPO), "envaudit/ has uncommitted changes")
     app = tmp_path / "app"
     app.mkdir()
     git("init", "-q", cwd=app)
     (app / ".venv").symlink_to(recipes.pinned().path)
     assert envaudit("scan", f"python:{recipes.pinned().path}", "-o", str(app / "prod.json")).returncode == 0
     (app / "pyproject.toml").write_text('[tool.envaudit.gate]\nbaseline = "prod.json"\ntarget = "local"\n')
-    (app / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n      - id: envaudit-gate\n"
-    )
-    git("add", "pyproject.toml", ".pre-commit-config.yaml", "prod.json", cwd=app)
+    git("add", "pyproject.toml", "prod.json", cwd=app)
     return app
 
 
 def hook(app: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["PRE_COMMIT_HOME"] = str(Path(os.environ.get("ENVAUDIT_TEST_CACHE", app.parent)) / "pre-commit")
+    # try-repo makes a new hook venv on every run: kept with the test, not in a cache that would grow.
+    env["PRE_COMMIT_HOME"] = str(app.parent / "pre-commit-home")
     env["ENVAUDIT_FINGERPRINT_KEY"] = "envaudit-tests-fingerprint-key-0123456789"
     return subprocess.run(
-        [str(PRE_COMMIT), "run", "envaudit-gate", "--all-files", "--hook-stage", "manual", "--verbose"],
+        # try-repo: the hook as this checkout defines it, uncommitted changes included (pre-commit
+        # snapshots the work tree), installed into pre-commit's own venv for it.
+        [
+            str(PRE_COMMIT),
+            "try-repo",
+            str(REPO),
+            "envaudit-gate",
+            "--all-files",
+            "--hook-stage",
+            "manual",
+            "--verbose",
+        ],
         cwd=app,
         capture_output=True,
         text=True,
