@@ -612,7 +612,7 @@ def _emit(report: Report, args: argparse.Namespace) -> None:
     from envaudit.files import write_all_atomic
     from envaudit.report import render, write
 
-    outputs = _outputs(args)
+    outputs: list[tuple[ReportFormat, Path | None]] = args.outputs
     files = {path: render(report, fmt.value) for fmt, path in outputs if path is not None}
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -718,16 +718,19 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         ignore_vulns=args.ignore_vuln,
     )
     targets = _targets(args, default=[] if args.requirement else ["local"])
+    # The files are read once, now: a bad one fails before anything is scanned, and --fix edits the
+    # text that was audited.
+    declared = verbs_audit.read_declared(args.requirement, options, strict=opts.strict)
     # The first read of an advisory database builds its index (seconds), a service is queried per
     # distribution: a spinner says so on a terminal (the bar of a multi-target scan says it otherwise).
     what = "reading the advisory database" if opts.advisory_db else f"querying {opts.service}"
     with _progress(len(targets)) as progress, _spinner(f"auditing: {what}", progress is None):
         scan_options = replace(options, progress=progress)
-        judged = verbs_audit.audit(targets, scan_options, opts, files=args.requirement)
+        judged = verbs_audit.audit(targets, scan_options, opts, declared=declared)
     # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
     code = _report_and_exit(judged, args, FailOn.ERROR)
     if args.fix:
-        _fix(verbs_audit.fix_plans(args.requirement, judged.report, options), write=args.write)
+        _fix(verbs_audit.fix_plans(declared, judged.report), write=args.write)
     return code
 
 
@@ -805,8 +808,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if hasattr(args, "output_dir"):  # a command that writes reports: its outputs make sense
-            _outputs(args)
+        if hasattr(args, "output_dir"):  # a command that writes reports: checked before any scan
+            args.outputs = _outputs(args)
         match args.command:
             case "scan":
                 return _cmd_scan(args)

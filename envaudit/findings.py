@@ -8,7 +8,7 @@ every format are rendered from a ``Report``; no format knows where its findings 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from envaudit.model import StrPairs
@@ -177,14 +177,10 @@ def judge(report: Report, fail_on: FailOn) -> bool:
 
     The one place every command (diff, probe, audit, gate) decides its exit status from findings.
     """
-    if report.verdict is not None:
-        return not report.verdict.passed
-    return bool(failing(report.findings, fail_on))
+    return bool(replace(report, fail_on=fail_on).failing())
 
 
 def judged(report: Report, fail_on: FailOn, unscanned: Iterable[Unscanned] = ()) -> Report:
     """The report as every format renders it: with the threshold it was judged at and the targets
     that could not be scanned, so each format agrees with the exit code."""
-    from dataclasses import replace
-
     return replace(report, fail_on=fail_on, unscanned=(*report.unscanned, *unscanned))

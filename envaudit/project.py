@@ -31,3 +31,11 @@ def may_configure(config_file: Path | None, project: Path) -> bool:
             return b"envaudit" in fh.read()
     except OSError:  # none, or unreadable: config.load says which when it matters
         return (project / "pyproject.toml").exists()
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The root of the git work tree holding ``folder`` (the nearest parent with a ``.git``), if any."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None

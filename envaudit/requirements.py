@@ -38,7 +38,7 @@ from envaudit.model import (
     RequirementKind,
     RequirementStatus,
 )
-from envaudit.project import requirement_files
+from envaudit.project import repository_root, requirement_files
 
 # pip options that may stand on a line of their own; they do not declare a requirement.
 _GLOBAL_OPTIONS = frozenset(
@@ -243,14 +243,6 @@ def read_declared_file(path: Path) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeFile(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB: not a requirements file")
     return data
-
-
-def repository_root(folder: Path) -> Path | None:
-    """The root of the git work tree holding ``folder`` (the nearest parent with a ``.git``), if any."""
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
 
 
 def allowed_roots(project: Path) -> tuple[Path, ...]:

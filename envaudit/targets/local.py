@@ -40,9 +40,8 @@ PROJECT_VENVS = (".venv", "venv")
 
 def _envaudit_s_own(path: Path) -> bool:
     """Is ``path`` (a prefix or an interpreter) the environment envaudit itself runs in?"""
-    own = Path(sys.prefix).resolve()
     try:
-        return path.resolve() == own or path.resolve().is_relative_to(own)
+        return path.resolve().is_relative_to(Path(sys.prefix).resolve())  # the prefix itself included
     except OSError:
         return False
 

@@ -13,8 +13,10 @@ from envaudit.verbs.common import Judged, ScanOptions, labels, located
 from envaudit.verbs.fanout import scan
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from envaudit.findings import Finding, Report
-    from envaudit.model import Snapshot
+    from envaudit.model import Requirement, Snapshot
     from envaudit.pin import Plan
 
 
@@ -81,9 +83,23 @@ def audit_snapshot(label: str, snapshot: Snapshot, opts: AuditOptions, *, jobs: 
     return [f for f in found if not any(i.matches(f) for i in ignores)]
 
 
-def file_snapshots(
-    files: Sequence[Path], options: ScanOptions, *, strict: bool
-) -> list[tuple[str, Snapshot, list[Finding]]]:
+@dataclass(frozen=True, slots=True)
+class DeclaredFile:
+    """A requirements file given with ``-r``, read once: audited by its pins, and fixed (``--fix``)
+    from the same text it was audited from."""
+
+    path: Path
+    snapshot: Snapshot  # its exact pins as distributions
+    unpinned: tuple[Finding, ...]  # a not-checked finding per requirement that is not an exact pin
+    requirements: tuple[Requirement, ...]
+    contents: Mapping[Path, bytes]  # every file read, as read
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+
+def read_declared(files: Sequence[Path], options: ScanOptions, *, strict: bool) -> list[DeclaredFile]:
     """``-r FILE``: each file's exact pins as a snapshot, and a not-checked finding for each
     requirement that is not one (bad input fails the command before anything is queried)."""
     from envaudit.findings import Location, Severity, finding
@@ -93,10 +109,10 @@ def file_snapshots(
 
     out = []
     for path in files:
-        requirements, _ = read_file(path, allow_outside=options.allow_outside_includes)
-        snapshot, loose = snapshot_of(path, tuple(requirements))
+        requirements, contents = read_file(path, allow_outside=options.allow_outside_includes)
+        snapshot, loose = snapshot_of(path, requirements)
         label = str(path)
-        unpinned = [
+        unpinned = tuple(
             finding(
                 NOT_CHECKED,
                 "vulnerabilities",
@@ -108,33 +124,31 @@ def file_snapshots(
                 details={"reason": "not pinned"},
             )
             for r in loose
-        ]
-        out.append((label, snapshot, unpinned))
+        )
+        out.append(DeclaredFile(path, snapshot, unpinned, requirements, contents))
     return out
 
 
-def fix_plans(files: Sequence[Path], report: Report, options: ScanOptions) -> list[Plan]:
+def fix_plans(declared: Sequence[DeclaredFile], report: Report) -> list[Plan]:
     """``--fix``: for each requirements file audited, the smallest change of its exact pins that
     removes the vulnerabilities found in them (the highest of the versions that fix each)."""
     from envaudit import pin as pinning
-    from envaudit.requirements import read_file
     from envaudit.rules import VULNERABILITY
 
     plans = []
-    for path in files:
-        requirements, contents = read_file(path, allow_outside=options.allow_outside_includes)
+    for file in declared:
         found: dict[str, list[Finding]] = {}
         for f in report.findings:
-            if f.rule == VULNERABILITY and f.environments == (str(path),):
+            if f.rule == VULNERABILITY and f.environments == (file.label,):
                 found.setdefault(f.subject, []).append(f)
         reasons = {name: ", ".join(f.detail("id") or "?" for f in fs) for name, fs in found.items()}
         fixes = {name: [f.detail("fix") or "" for f in fs] for name, fs in found.items()}
         # The highest of the versions that fix each advisory fixes them all; one without a fix: none.
         fixable = {name: max(vs, key=_version_key) for name, vs in fixes.items() if all(vs)}
-        plan = pinning.fix_plan(path, tuple(requirements), contents, fixable, reasons)
+        plan = pinning.fix_plan(file.path, file.requirements, file.contents, fixable, reasons)
         unfixable = tuple(
             pinning.Proposal(r, pinning.Action.CONFLICT, f"{reasons[name]}: no fixed version known")
-            for r in requirements
+            for r in file.requirements
             if (name := r.canonical_name) in fixes and name not in fixable
         )
         plans.append(replace(plan, proposals=plan.proposals + unfixable))
@@ -151,30 +165,35 @@ def _version_key(version: str) -> tuple[int, object]:
 
 
 def audit(
-    spellings: Sequence[str], options: ScanOptions, opts: AuditOptions, *, files: Sequence[Path] = ()
+    spellings: Sequence[str],
+    options: ScanOptions,
+    opts: AuditOptions,
+    *,
+    declared: Sequence[DeclaredFile] = (),
 ) -> Judged:
     """Known vulnerabilities of every target, and of the exact pins of every requirements file
-    (``files``); targets that cannot be scanned are reported beside."""
+    (``declared``, see ``read_declared``); targets that cannot be scanned are reported beside."""
     from envaudit import diff as differ
     from envaudit.findings import Check, Labelled, Report
+    from envaudit.pinned import TARGET_KIND as PINS_KIND
     from envaudit.rules import NOT_CHECKED, VULNERABILITY
 
     if opts.advisory_db is not None and not opts.advisory_db.exists():
         raise InputError(
             str(opts.advisory_db), "no such advisory database (a folder of OSV records, or an OSV zip)"
         )
-    declared = file_snapshots(files, options, strict=opts.strict)
     results = scan(spellings, options) if spellings else []
     names = labels([r.spec for r in results])
-    scanned: list[tuple[str, Snapshot, list[Finding]]] = [
-        (label, r.snapshot, []) for label, r in zip(names, results, strict=True) if r.snapshot
+    audited: list[tuple[str, Snapshot, tuple[Finding, ...]]] = [
+        (label, r.snapshot, ()) for label, r in zip(names, results, strict=True) if r.snapshot
     ]
+    audited += [(file.label, file.snapshot, file.unpinned) for file in declared]
     findings: list[Finding] = []
     environments = []
     checks = []
-    for label, snapshot, unpinned in [*scanned, *declared]:
+    for label, snapshot, unpinned in audited:
         environment = differ.environment_of(Labelled(label, snapshot))
-        if unpinned or not snapshot.interpreter.version:  # a requirements file's pins: no interpreter
+        if snapshot.provenance.target_kind == PINS_KIND:  # a requirements file's pins: no interpreter
             environment = replace(environment, python="the file's exact pins, no environment")
         environments.append(environment)
         checks.append(Check(f"vulnerabilities: {label}", "vulnerabilities", (label,)))

@@ -126,25 +126,17 @@ def with_probe_locations(report: Report, probe: ProbeOptions | None, options: Sc
     return replace(report, findings=tuple(placed(f) for f in report.findings))
 
 
-def repository_root(project: Path, given: Path | None = None) -> Path:
-    """The root locations are relative to: ``--repo-root``, else the git work tree holding the
-    project, else the project itself."""
-    if given is not None:
-        return given.resolve()
-    folder = project.resolve()
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
 def located(report: Report, options: ScanOptions) -> Report:
     """The report with its anchor and the project's place in the repository (for SARIF's paths)."""
     from dataclasses import replace
 
+    from envaudit.project import repository_root
+
     project = (options.project or Path.cwd()).resolve()
+    # The root: --repo-root, else the git work tree holding the project, else the project itself.
+    root = options.repo_root.resolve() if options.repo_root else repository_root(project) or project
     try:
-        base = project.relative_to(repository_root(project, options.repo_root)).as_posix()
+        base = project.relative_to(root).as_posix()
     except ValueError:  # a --repo-root that does not hold the project: paths stay the project's
         base = ""
     return replace(report, anchor=anchor(options), base="" if base == "." else base)
