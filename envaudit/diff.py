@@ -427,7 +427,7 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
     out: list[Finding] = []
     for req in other.snapshot.requirements:
         before = mine.get(_requirement_key(req))
-        if before is None:
+        if before is None or req.kind is RequirementKind.LOCKED:  # lock entries: hygiene.lock_findings
             continue
         loc = Location(req.source, req.line)
         was_ok = before.status is RequirementStatus.SATISFIED
@@ -512,8 +512,15 @@ def matrix(items: Sequence[Labelled], reference: int = 0) -> tuple[MatrixRow, ..
     return tuple(rows)
 
 
-def diff(items: Sequence[Labelled], reference: int = 0, *, tolerance: float = defaults.TOLERANCE) -> Report:
-    """Every environment against the reference; with more than two, also the package matrix."""
+def diff(
+    items: Sequence[Labelled],
+    reference: int = 0,
+    *,
+    tolerance: float = defaults.TOLERANCE,
+    locks: bool = True,
+) -> Report:
+    """Every environment against the reference; with more than two, also the package matrix; and
+    with ``locks``, each environment against its project's lock files (the gate checks only its target)."""
     ref = items[reference]
     ordered = [ref, *(item for i, item in enumerate(items) if i != reference)]
     findings: list[Finding] = []
@@ -523,6 +530,12 @@ def diff(items: Sequence[Labelled], reference: int = 0, *, tolerance: float = de
         probed = ref.snapshot.probes is not None and other.snapshot.probes is not None
         for c in (*CHECKS, "probes") if probed else CHECKS:
             checks.append(Check(f"{c}: {ref.label} → {other.label}", c, (ref.label, other.label)))
+    for item in ordered if locks else ():  # each against its project's lock files, if any
+        if any(r.kind is RequirementKind.LOCKED for r in item.snapshot.requirements):
+            from envaudit.hygiene import lock_findings
+
+            findings.extend(lock_findings(item.label, item.snapshot))
+            checks.append(Check(f"lock files: {item.label}", "locks", (item.label,)))
     return Report(
         command="diff",
         environments=tuple(environment_of(i) for i in ordered),

@@ -43,6 +43,7 @@ class PinKind(StrEnum):
 class RequirementKind(StrEnum):
     REQUIREMENT = "requirement"
     CONSTRAINT = "constraint"
+    LOCKED = "locked"  # an entry of a lock file, for this environment's markers
 
 
 class RequirementStatus(StrEnum):

@@ -6,6 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 REQUIREMENTS_GLOBS = ("requirements*.txt", "requirements/*.txt")
+# Every lock format, one line each: the file names its tool writes, and "module:function" reading it
+# (see envaudit/locks; imported only when a lock of that format is met).
+LOCK_FORMATS = (
+    ("uv.lock", "envaudit.locks.uv:read"),
+    ("poetry.lock", "envaudit.locks.poetry:read"),
+    ("pylock.toml", "envaudit.locks.pylock:read"),
+    ("pylock.*.toml", "envaudit.locks.pylock:read"),
+    ("Pipfile.lock", "envaudit.locks.pipfile:read"),
+)
 
 
 def requirement_files(project: Path) -> list[Path]:
@@ -16,8 +25,20 @@ def requirement_files(project: Path) -> list[Path]:
     return found
 
 
+def lock_files(project: Path) -> list[Path]:
+    """The lock files of a project folder, as their tools find them (in the folder itself)."""
+    found: list[Path] = []
+    for pattern, _ in LOCK_FORMATS:
+        found.extend(sorted(p for p in project.glob(pattern) if p.is_file() or p.is_symlink()))
+    return list(dict.fromkeys(found))
+
+
 def declares_requirements(project: Path) -> bool:
-    return (project / "pyproject.toml").is_file() or bool(requirement_files(project))
+    return (
+        (project / "pyproject.toml").is_file()
+        or bool(requirement_files(project))
+        or bool(lock_files(project))
+    )
 
 
 def may_configure(config_file: Path | None, project: Path) -> bool:

@@ -11,10 +11,10 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement
@@ -33,12 +33,16 @@ from envaudit.errors import InputError, os_problem
 from envaudit.model import (
     Distribution,
     Issue,
+    OriginKind,
     PinKind,
     Requirement,
     RequirementKind,
     RequirementStatus,
 )
 from envaudit.project import repository_root, requirement_files
+
+if TYPE_CHECKING:
+    from envaudit.locks import Lock
 
 # pip options that may stand on a line of their own; they do not declare a requirement.
 _GLOBAL_OPTIONS = frozenset(
@@ -575,30 +579,77 @@ def _read_pyproject_into(reader: _Reader, path: Path) -> None:
         reader.problems.extend(problems)
 
 
-def read_project(
-    project: Path, *, confined: bool = False, allow_outside: bool = False
-) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
-    """Every requirement declared in ``project``; raises RequirementsError listing all problems.
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What a project declares: its requirements, the issues met reading them, and its locks."""
+
+    requirements: tuple[Requirement, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    locks: tuple[Lock, ...] = ()
+
+
+def read_project(project: Path, *, confined: bool = False, allow_outside: bool = False) -> Declared:
+    """Every requirement and lock declared in ``project``; raises RequirementsError listing all problems.
 
     Files (and the files they include) are read only from the project folder and the repository
     it is in, unless ``allow_outside``; ``confined`` (a project copied out of a target) keeps them
     to the project folder whatever is asked."""
+    from envaudit import locks as lockfiles
+    from envaudit.locks.hashed import HashedRequirements, is_hashed_lock
+
     root = project.resolve()
     roots: tuple[Path, ...] | None = (root,) if confined else None if allow_outside else allowed_roots(root)
     reader = _Reader(display_root=root, roots=roots, confined=confined)
+    found: list[Lock] = []
     for path in requirement_files(project):
+        before = len(reader.requirements)
         reader.read(path, RequirementKind.REQUIREMENT, None)
+        if is_hashed_lock(reader.requirements[before:]):  # pip-compile --generate-hashes output
+            found.append(HashedRequirements(reader.display(path), reader.requirements[before:]))
     pyproject = project / "pyproject.toml"
     if pyproject.is_file():
         _read_pyproject_into(reader, pyproject)
+    for path in lockfiles.discover(project):
+        display = reader.display(path)
+        raw = reader.read_bytes(path, display)
+        if raw is None:
+            continue
+        try:
+            found.append(lockfiles.read(raw, display, path.name))
+        except InputError as exc:
+            reader.problems.append(Problem(display, exc.problem))
     if reader.problems:
         raise RequirementsError(reader.problems)
-    return tuple(reader.requirements), tuple(reader.issues)
+    pyproject_data = _parsed_toml(reader.visited.get(pyproject.resolve()))
+    issues = [*reader.issues, *(_staleness_issue(lock, pyproject_data, root) for lock in found)]
+    return Declared(tuple(reader.requirements), tuple(i for i in issues if i is not None), tuple(found))
 
 
-def read_project_files(
-    files: Mapping[str, str], where: str
-) -> tuple[tuple[Requirement, ...], tuple[Issue, ...]]:
+def _parsed_toml(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # already reported by the pyproject reader
+
+
+def _staleness_issue(lock: Lock, pyproject: Mapping[str, Any] | None, root: Path) -> Issue | None:
+    verdict = lock.staleness(pyproject, root)
+    if verdict.stale is False:
+        return None
+    if verdict.stale:
+        return Issue(
+            code="lock-stale", message=f"{lock.display} is stale: {verdict.reason}", path=lock.display
+        )
+    return Issue(
+        code="lock-freshness-unknown",
+        message=f"whether {lock.display} is stale cannot be told: {verdict.reason}",
+        path=lock.display,
+    )
+
+
+def read_project_files(files: Mapping[str, str], where: str) -> Declared:
     """The requirements a project folder *inside a target* declares (``--project /app`` of an
     image): the folder's files, given by relative path, are laid out in a private temporary folder
     and read like any project. Problems name ``where`` (e.g. ``docker:app:/app``) and the file."""
@@ -633,11 +684,11 @@ def check(
         return replace(requirement, status=RequirementStatus.NOT_APPLICABLE, installed_version=None)
     dist = installed.get(requirement.canonical_name)
     if dist is None:
-        status = (
-            RequirementStatus.NOT_APPLICABLE
-            if requirement.kind is RequirementKind.CONSTRAINT
-            else RequirementStatus.MISSING
+        # A constraint installs nothing; a lock entry of an extra or group is installed only on request.
+        optional = requirement.kind is RequirementKind.CONSTRAINT or (
+            requirement.kind is RequirementKind.LOCKED and requirement.group is not None
         )
+        status = RequirementStatus.NOT_APPLICABLE if optional else RequirementStatus.MISSING
         return replace(requirement, status=status, installed_version=None)
     if requirement.pin is PinKind.URL or not requirement.specifier:
         return replace(requirement, status=RequirementStatus.SATISFIED, installed_version=dist.version)
@@ -680,6 +731,40 @@ def check_all(
     requirements: Iterable[Requirement],
     distributions: Iterable[Distribution],
     markers: Mapping[str, str],
+    locks: Sequence[Lock] = (),
 ) -> tuple[Requirement, ...]:
+    """The declared requirements, and what each lock installs where ``markers`` hold, with their
+    status in the environment of ``distributions``."""
     installed = {d.canonical_name: d for d in distributions}
-    return tuple(check(r, installed, markers) for r in requirements)
+    declared = [*requirements, *(r for lock in locks for r in locked_requirements(lock, markers))]
+    return tuple(check(r, installed, markers) for r in declared)
+
+
+def locked_requirements(lock: Lock, markers: Mapping[str, str]) -> list[Requirement]:
+    """What ``lock`` installs where ``markers`` hold, as requirements of kind LOCKED (``==X``)."""
+    out = []
+    for package in lock.resolve(markers):
+        version = package.version
+        if not version:
+            specifier = ""
+        else:
+            try:
+                specifier = f"=={Version(version)}"
+            except InvalidVersion:
+                specifier = f"==={version}"
+        out.append(
+            Requirement(
+                name=package.name,
+                canonical_name=package.canonical_name,
+                text=f"{package.name}=={version}" if version else package.name,
+                source=lock.display,
+                line=package.line,
+                kind=RequirementKind.LOCKED,
+                group=package.group,
+                pin=PinKind.PINNED if specifier and package.origin is OriginKind.INDEX else PinKind.URL,
+                specifier=specifier,
+                url=package.url,
+                editable=package.origin is OriginKind.EDITABLE,
+            )
+        )
+    return out

@@ -45,6 +45,10 @@ REQUIREMENT_UNSATISFIED = "EA401"
 REQUIREMENT_UNPINNED = "EA402"
 REQUIREMENT_LOOSE = "EA403"
 REQUIREMENT_FIXED = "EA404"
+LOCK_MISMATCH = "EA410"
+LOCK_MISSING = "EA411"
+LOCK_UNLOCKED = "EA412"
+LOCK_STALE = "EA413"
 SCAN_ISSUE = "EA501"
 VULNERABILITY = "EA701"
 NOT_CHECKED = "EA702"
@@ -234,6 +238,37 @@ _RULES = [
         Severity.INFO,
         "A declared requirement failing in the reference holds here",
         "The mirror of EA401: this environment matches the declaration where the reference does not.",
+    ),
+    Rule(
+        "EA410",
+        "lock-mismatch",
+        Severity.ERROR,
+        "A package is installed at another version than its lock file says",
+        "The environment was not installed from the lock (or was changed since). Sync it from the lock "
+        "(uv sync, poetry install --sync, pip install -r with hashes, pipenv sync), or lock again.",
+    ),
+    Rule(
+        "EA411",
+        "lock-missing",
+        Severity.ERROR,
+        "A package the lock installs in this environment is not installed",
+        "Only what a plain sync installs counts: packages of extras and dependency groups may be absent.",
+    ),
+    Rule(
+        "EA412",
+        "lock-unlocked",
+        Severity.WARNING,
+        "A package is installed that the lock does not list for this environment",
+        "Installed by hand or by another tool; the next deploy from the lock will not have it. "
+        "The installed package that pulls it in is named. pip, setuptools and wheel are not reported.",
+    ),
+    Rule(
+        "EA413",
+        "lock-stale",
+        Severity.WARNING,
+        "A lock file no longer matches the project file it was made from",
+        "uv.lock (recorded requirements), poetry.lock (content-hash) and Pipfile.lock (_meta.hash) can "
+        "tell; pylock.toml and hashed requirements files cannot. Lock again.",
     ),
     Rule(
         "EA501",

@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envaudit import __version__, names
 from envaudit.envvars import EnvPolicy, FingerprintKey, capture
@@ -26,6 +26,9 @@ from envaudit.model import (
     Snapshot,
 )
 
+if TYPE_CHECKING:
+    from envaudit.locks import Lock
+
 
 @dataclass(frozen=True, slots=True)
 class ScanContext:
@@ -35,6 +38,7 @@ class ScanContext:
     env_policy: EnvPolicy
     requirements: tuple[Requirement, ...] = ()
     requirement_issues: tuple[Issue, ...] = ()
+    locks: tuple[Lock, ...] = ()  # the project's lock files, resolved for each target's markers
     project: str | None = None
 
 
@@ -89,14 +93,15 @@ def split_shadowed(
     return tuple(active), tuple(shadowed)
 
 
-def _checked(
-    requirements: tuple[Requirement, ...], active: tuple[Distribution, ...], markers: dict[str, str]
+def checked(
+    context: ScanContext, active: tuple[Distribution, ...], markers: dict[str, str]
 ) -> tuple[Requirement, ...]:
-    if not requirements:
+    """The project's requirements and locks, with their status among ``active`` distributions."""
+    if not context.requirements and not context.locks:
         return ()
     from envaudit.requirements import check_all  # packaging is only imported when there is work for it
 
-    return check_all(requirements, active, markers)
+    return check_all(context.requirements, active, markers, context.locks)
 
 
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
@@ -208,6 +213,6 @@ def build_snapshot(
         distributions=active,
         shadowed=shadowed,
         environment=capture(environ, context.key, context.env_policy) if environ is not None else (),
-        requirements=_checked(context.requirements, active, dict(interpreter.markers)),
+        requirements=checked(context, active, dict(interpreter.markers)),
         issues=tuple(issues),
     )

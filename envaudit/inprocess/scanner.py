@@ -152,8 +152,9 @@ def interpreter() -> Dict[str, Any]:
     }
 
 
-PROJECT_SUFFIXES = (".txt", ".in", ".toml")
-MAX_PROJECT_FILE = 256 * 1024
+PROJECT_SUFFIXES = (".txt", ".in", ".toml", ".lock")
+PROJECT_NAMES = ("Pipfile",)
+MAX_PROJECT_FILE = 8 * 1024 * 1024  # lock files included: a uv.lock of 300 packages is ~2 MiB
 
 
 def project_files(folder: str) -> Dict[str, str]:
@@ -166,7 +167,8 @@ def project_files(folder: str) -> Dict[str, str]:
             dirs[:] = []
         for name in sorted(files):
             path = os.path.join(root, name)
-            if name.endswith(PROJECT_SUFFIXES) and os.path.isfile(path) and len(found) < 200:
+            wanted = name.endswith(PROJECT_SUFFIXES) or name in PROJECT_NAMES
+            if wanted and os.path.isfile(path) and len(found) < 200:
                 with open(path, "rb") as fh:
                     data = fh.read(MAX_PROJECT_FILE)
                 found[os.path.relpath(path, folder)] = data.decode("utf-8", "surrogateescape")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from envaudit.model import PinKind, Requirement, RequirementStatus, Snapshot
+from envaudit.model import PinKind, Requirement, RequirementKind, RequirementStatus, Snapshot
 from envaudit.report.documents import Scanned
 from envaudit.terminal import colour
 from envaudit.textsafe import one_line as safe
@@ -144,7 +144,8 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
 
 
 def _requirements(snapshot: Snapshot, console: Console) -> None:
-    reqs = snapshot.requirements
+    reqs = [r for r in snapshot.requirements if r.kind is not RequirementKind.LOCKED]
+    _locks(snapshot, console)
     if not reqs:
         return
     pins = Counter(r.pin.value for r in reqs)
@@ -170,6 +171,45 @@ def _requirements(snapshot: Snapshot, console: Console) -> None:
         where = f"{r.source}:{r.line}" if r.line else r.source
         table.add_row(Text(safe(_shown(r))), PIN_LABELS[r.pin], installed, Text(safe(where)))
     console.print(table)
+
+
+def _locks(snapshot: Snapshot, console: Console) -> None:
+    """Each lock file: how many of its entries for this environment match, and what does not."""
+    from envaudit.lockstate import lock_states
+
+    for state in lock_states(snapshot):
+        bad = len(state.mismatched) + len(state.missing) + len(state.unlocked)
+        console.print(
+            Text(
+                safe(
+                    f"lock {state.source} ({len(state.entries)} for this environment: {state.matching} "
+                    f"match, {len(state.mismatched)} other version, {len(state.missing)} missing, "
+                    f"{len(state.unlocked)} not locked)"
+                ),
+                style="bold",
+            )
+        )
+        if not bad:
+            continue
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        table.add_column("package", overflow="fold", ratio=1)
+        table.add_column("locked", no_wrap=True)
+        table.add_column("installed", no_wrap=True)
+        table.add_column("entry", no_wrap=True)
+        for r in (*state.mismatched, *state.missing):
+            where = f"{r.source}:{r.line}" if r.line else r.source
+            table.add_row(
+                Text(safe(r.name)), Text(safe(r.specifier.lstrip("="))), _installed_cell(r), Text(safe(where))
+            )
+        for u in state.unlocked:
+            note = f"not locked (via {u.pulled_in_by})" if u.pulled_in_by else "not locked"
+            table.add_row(
+                Text(safe(u.distribution.name)),
+                Text(note, style="yellow"),
+                Text(safe(u.distribution.version)),
+                Text(""),
+            )
+        console.print(table)
 
 
 def _shown(r: Requirement) -> str:
@@ -225,12 +265,16 @@ def _environment(snapshot: Snapshot, console: Console) -> None:
 
 
 def summary(snapshot: Snapshot) -> str:
-    reqs = snapshot.requirements
+    reqs = [r for r in snapshot.requirements if r.kind is not RequirementKind.LOCKED]
     loose = sum(r.pin in LOOSE for r in reqs)
     bad = sum(r.status in UNSATISFIED for r in reqs)
     parts = [f"{len(snapshot.distributions)} distributions"]
     if reqs:
         parts.append(f"{len(reqs)} requirements ({loose} loose, {bad} unsatisfied)")
+    locked = sum(r.kind is RequirementKind.LOCKED for r in snapshot.requirements)
+    if locked:
+        off = sum(r.kind is RequirementKind.LOCKED and r.status in UNSATISFIED for r in snapshot.requirements)
+        parts.append(f"{locked} locked ({off} not as locked)")
     parts.append(f"{sum(v.redacted for v in snapshot.environment)} secrets redacted")
     parts.append(f"{len(snapshot.issues)} issues")
     if snapshot.probes is not None and snapshot.probes.applicable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from envaudit.targets import registry
 
 GRAMMAR_TIP = (
     "targets are: local, python:PATH, a path to an interpreter or venv, FILE.json (a saved snapshot), "
-    "docker:IMAGE, docker-archive:FILE.tar, oci:DIR, oci-archive:FILE.tar, ssh://[user@]host[:port][/python]"
+    "docker:IMAGE, docker-archive:FILE.tar, oci:DIR, oci-archive:FILE.tar, "
+    "ssh://[user@]host[:port][/python], a lock file (uv.lock, poetry.lock, pylock.toml, Pipfile.lock)"
 )
 
 
@@ -28,6 +30,7 @@ class TargetKind(StrEnum):
     OCI = "oci"
     OCI_ARCHIVE = "oci-archive"
     SSH = "ssh"
+    LOCK = "lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,8 @@ def _parse(spelling: str) -> TargetSpec:
             return TargetSpec(spelling, kind.name, text if kind.keep_prefix else rest)
     for kind in registry.KINDS:
         if kind.suffix and text.endswith(kind.suffix):
+            return TargetSpec(spelling, kind.name, text)
+        if any(fnmatch.fnmatchcase(Path(text).name, pattern) for pattern in kind.file_names):
             return TargetSpec(spelling, kind.name, text)
     if os.sep in text or text.startswith(".") or Path(text).exists():
         return TargetSpec(spelling, registry.PATH_KIND.name, text)

@@ -65,6 +65,9 @@ class Target:
     is_image: ClassVar[bool] = False
     # A saved snapshot: no redaction key, config or requirements needed unless asked to re-check.
     is_saved: ClassVar[bool] = False
+    # A declaration (a lock file), not an environment: what it installs depends on the markers of an
+    # environment scanned beside it, so it is resolved after them (``resolved``).
+    is_declaration: ClassVar[bool] = False
 
     def __init__(self, spec: TargetSpec, options: TargetOptions, environ: Mapping[str, str]) -> None:
         self.spec = spec
@@ -78,6 +81,10 @@ class Target:
 
     def snapshot(self, started: Started | None, context: ScanContext | None) -> Snapshot:
         """The environment's snapshot (``context`` is None only for saved snapshots not re-checked)."""
+        raise NotImplementedError
+
+    def resolved(self, peer: Snapshot | None, context: ScanContext | None) -> Snapshot:
+        """A declaration's snapshot for the environment of ``peer`` (None: none was scanned)."""
         raise NotImplementedError
 
     def start_probes(self, script: str, args: Sequence[str]) -> Started:

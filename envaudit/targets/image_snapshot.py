@@ -51,8 +51,14 @@ def image_snapshot(
             raise TargetError(spec.spelling, f"--project {project}: no such folder in the image")
         from envaudit.requirements import read_project_files
 
-        requirements, issues = read_project_files(files, f"{spec.spelling}:{project.rstrip('/')}")
-        context = replace(context, requirements=requirements, requirement_issues=issues, project=project)
+        declared = read_project_files(files, f"{spec.spelling}:{project.rstrip('/')}")
+        context = replace(
+            context,
+            requirements=declared.requirements,
+            requirement_issues=declared.issues,
+            locks=declared.locks,
+            project=project,
+        )
     snapshot = build_snapshot(
         raw,
         target=spec.spelling,

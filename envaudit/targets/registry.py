@@ -11,6 +11,10 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envaudit.project import LOCK_FORMATS
+
+LOCK_FILE_NAMES = tuple(pattern for pattern, _ in LOCK_FORMATS)
+
 if TYPE_CHECKING:
     from envaudit.targets.base import Target
 
@@ -24,6 +28,7 @@ class Kind:
     exact: str = ""  # the whole spelling ("local")
     suffix: str = ""  # a file name ending (".json")
     named_by_file: bool = False  # reports call it by its file name, not its spelling
+    file_names: tuple[str, ...] = ()  # file name patterns (fnmatch) of the file it is, in any folder
 
 
 KINDS = (
@@ -35,6 +40,7 @@ KINDS = (
     Kind("docker", "envaudit.targets.docker:EngineImage", prefix="docker:"),
     Kind("ssh", "envaudit.targets.ssh:SSHHost", prefix="ssh://", keep_prefix=True),
     Kind("snapshot", "envaudit.targets.saved:SavedSnapshot", suffix=".json", named_by_file=True),
+    Kind("lock", "envaudit.targets.lockfile:LockFile", named_by_file=True, file_names=LOCK_FILE_NAMES),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 # A bare path that is neither a snapshot nor prefixed names an interpreter or a venv.

@@ -21,9 +21,8 @@ class SavedSnapshot(Target):
 
         snapshot = snapshot_io.load(Path(self.spec.location))
         if context is not None and self.options.recheck_requirements:
-            from envaudit.requirements import check_all
+            from envaudit.scan import checked
 
             markers = dict(snapshot.interpreter.markers)
-            checked = check_all(context.requirements, snapshot.distributions, markers)
-            snapshot = replace(snapshot, requirements=checked)
+            snapshot = replace(snapshot, requirements=checked(context, snapshot.distributions, markers))
         return snapshot

@@ -8,7 +8,7 @@ left running: every kind of target met is told to abandon what it started.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,7 @@ from envaudit.verbs.common import ScanOptions, TargetResult
 
 if TYPE_CHECKING:
     from envaudit.envvars import EnvPolicy
-    from envaudit.model import Issue, Requirement, Snapshot
+    from envaudit.model import Snapshot
     from envaudit.probe.run import ProbeOptions
     from envaudit.scan import ScanContext
 
@@ -60,18 +60,18 @@ def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
             tip="with image targets only, --project names a folder inside the image",
         )
     policy = env_policy(options)
-    requirements: tuple[Requirement, ...] = ()
-    issues: tuple[Issue, ...] = ()
+    declared = None
     if options.read_requirements and declares_requirements(project):
         from envaudit.requirements import read_project
 
-        requirements, issues = read_project(project, allow_outside=options.allow_outside_includes)
+        declared = read_project(project, allow_outside=options.allow_outside_includes)
     return ScanContext(
         key=FingerprintKey.load(),
         env_policy=policy,
-        requirements=requirements,
-        requirement_issues=issues,
-        project=str(project.resolve()) if requirements or issues else None,
+        requirements=declared.requirements if declared else (),
+        requirement_issues=declared.issues if declared else (),
+        locks=declared.locks if declared else (),
+        project=str(project.resolve()) if declared and (declared.requirements or declared.issues) else None,
     )
 
 
@@ -125,13 +125,16 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         live = not all(cls.is_saved for cls in classes)
         context = prepare(options, images_only=images_only) if live or options.project is not None else None
 
-        def one(index: int) -> TargetResult:
+        def one(index: int, peer: Snapshot | None = None) -> TargetResult:
             target = targets[index]
             started = early.pop(index, None)
             try:
                 if isinstance(started, EnvauditError):
                     raise started
-                snapshot = collect(target, started, context, options.probe)
+                if target.is_declaration:
+                    snapshot = target.resolved(peer, context)
+                else:
+                    snapshot = collect(target, started, context, options.probe)
                 result = TargetResult(target.spec, snapshot=snapshot)
             except EnvauditError as exc:
                 result = TargetResult(target.spec, error=exc)
@@ -139,22 +142,10 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
                 options.progress(result)
             return result
 
-        # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work
-        # (a large json.loads holds the GIL), so they load here, meanwhile, rather than in threads.
-        waiting = [i for i, target in enumerate(targets) if not target.is_saved]
-        if len(waiting) <= 1:
-            return [one(i) for i in range(len(targets))]
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(waiting)))) as pool:
-            try:
-                futures = {i: pool.submit(one, i) for i in waiting}
-                done = {i: one(i) for i in range(len(targets)) if i not in futures}
-                return [futures[i].result() if i in futures else done[i] for i in range(len(targets))]
-            except BaseException:  # Ctrl-C: the workers must not go on starting or waiting for targets
-                pool.shutdown(wait=False, cancel_futures=True)
-                abandon(classes)
-                raise
+        results = _scan_environments(targets, one, options.jobs, classes)
+        # Declarations (lock files) last: each is resolved for the first environment scanned beside it.
+        peer = next((r.snapshot for r in results if r is not None and r.snapshot is not None), None)
+        return [r if r is not None else one(i, peer) for i, r in enumerate(results)]
     except BaseException:  # an error or Ctrl-C in this thread: leave no child and no container behind
         abandon(classes)
         raise
@@ -162,6 +153,33 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         for leftover in early.values():  # launched but never collected (an error): reaped here
             if not isinstance(leftover, EnvauditError):
                 leftover.kill()
+
+
+def _scan_environments(
+    targets: Sequence[Target],
+    one: Callable[[int], TargetResult],
+    jobs: int,
+    classes: Sequence[type[Target]],
+) -> list[TargetResult | None]:
+    """Every target but the declarations (None in their place), in the order given."""
+    # Targets that wait on another process go to a thread pool; saved snapshots are pure CPU work
+    # (a large json.loads holds the GIL), so they load here, meanwhile, rather than in threads.
+    scanned = [i for i, target in enumerate(targets) if not target.is_declaration]
+    waiting = [i for i in scanned if not targets[i].is_saved]
+    if len(waiting) <= 1:
+        done = {i: one(i) for i in scanned}
+        return [done.get(i) for i in range(len(targets))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(waiting)))) as pool:
+        try:
+            futures = {i: pool.submit(one, i) for i in waiting}
+            done = {i: one(i) for i in scanned if i not in futures}
+            return [futures[i].result() if i in futures else done.get(i) for i in range(len(targets))]
+        except BaseException:  # Ctrl-C: the workers must not go on starting or waiting for targets
+            pool.shutdown(wait=False, cancel_futures=True)
+            abandon(classes)
+            raise
 
 
 def launch_early(targets: Sequence[Target]) -> dict[int, Started | EnvauditError]:

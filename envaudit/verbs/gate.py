@@ -26,6 +26,7 @@ def gate(
     from envaudit import config, hygiene, policy
     from envaudit import diff as differ
     from envaudit.findings import Check, Labelled, Report
+    from envaudit.model import RequirementKind
     from envaudit.severity import FailOn
     from envaudit.verbs.audit import audit_options, audit_snapshot
     from envaudit.verbs.probe import probe_options
@@ -54,18 +55,24 @@ def gate(
     ref, other = labels([r.spec for r in results])
     tolerance = options.probe.tolerance if options.probe is not None else defaults.TOLERANCE
     report = differ.diff(
-        [Labelled(ref, base_snapshot), Labelled(other, target_snapshot)], tolerance=tolerance
+        [Labelled(ref, base_snapshot), Labelled(other, target_snapshot)], tolerance=tolerance, locks=False
     )
     extra = [
         *hygiene.requirement_findings(
             other, target_snapshot, fail_unpinned=rules.fail_on_unpinned, fail_loose=rules.fail_on_loose
         ),
         *hygiene.issue_findings(other, target_snapshot),
+        *hygiene.lock_findings(other, target_snapshot),
     ]
     checks = (
         *report.checks,
         Check(f"declared requirements pinned: {other}", "requirements", (other,)),
         Check(f"scan issues: {other}", "scan", (other,)),
+        *(
+            (Check(f"lock files: {other}", "locks", (other,)),)
+            if any(r.kind is RequirementKind.LOCKED for r in target_snapshot.requirements)
+            else ()
+        ),
     )
     if rules.audit:  # [tool.envaudit.gate] audit = true: known vulnerabilities fail the gate too
         extra.extend(audit_snapshot(other, target_snapshot, audit_options(options), jobs=options.jobs))

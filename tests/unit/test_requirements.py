@@ -71,7 +71,8 @@ https://example.invalid/wheels/wheelpkg-2.0-py3-none-any.whl
     write(tmp_path / "requirements" / "base.txt", "six\n-r ../requirements.txt\n")
     write(tmp_path / "constraints.txt", "urllib3<3\n")
     write(tmp_path / "local_pkg" / "pyproject.toml", '[project]\nname = "local-pkg"\nversion = "0"\n')
-    reqs, issues = read_project(tmp_path)
+    declared = read_project(tmp_path)
+    reqs, issues = declared.requirements, declared.issues
     assert not issues
     table = {(r.name, r.source, r.line): r for r in reqs}
     assert set(table) == {
@@ -122,7 +123,7 @@ test = ["pytest>=8,<9", {include-group = "lint"}]
 lint = ["ruff"]
 """,
     )
-    reqs, _ = read_project(tmp_path)
+    reqs = read_project(tmp_path).requirements
     got = [(r.name, r.group, r.line, r.pin) for r in reqs]
     assert got == [
         ("pandas", "dependencies", 4, PinKind.LOWER_BOUND_ONLY),
@@ -158,7 +159,7 @@ def test_check_against_environment_with_target_markers(tmp_path: Path) -> None:
         "six==1.16.0\nattrs<20\nmissing-pkg\nold-only; python_version < '3.0'\nweird>=1\n-c c.txt\n",
     )
     write(tmp_path / "c.txt", "notinstalled==1\n")
-    reqs, _ = read_project(tmp_path)
+    reqs = read_project(tmp_path).requirements
     dists = [_dist("six", "1.16.0"), _dist("attrs", "23.2.0"), _dist("weird", "not-a-version")]
     checked = {r.name: r for r in check_all(reqs, dists, {"python_version": "3.11"})}
     assert checked["six"].status is RequirementStatus.SATISFIED
@@ -176,7 +177,7 @@ def test_windows_line_endings_and_bom(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_bytes(
         b"\xef\xbb\xbfsix==1.0\r\nattrs>=2 \\\r\n  ; python_version>'3'\r\n"
     )
-    reqs, _ = read_project(tmp_path)
+    reqs = read_project(tmp_path).requirements
     assert [(r.name, r.line, r.marker) for r in reqs] == [
         ("six", 1, None),
         ("attrs", 2, 'python_version > "3"'),

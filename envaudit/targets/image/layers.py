@@ -21,8 +21,11 @@ from envaudit.targets import tarwalk
 MAX_FILE = 256 * 1024  # the most read of any one file: metadata headers come first and are small
 MAX_KEPT = 256 * 1024 * 1024  # all kept file contents of one image: more is hostile, not metadata
 MAX_JSON = 8 * 1024 * 1024  # manifests and configs
-# Files of a project folder in the image (--project /app) that may declare requirements or be included.
-PROJECT_SUFFIXES = (".txt", ".in", ".toml")
+# Files of a project folder in the image (--project /app) that may declare requirements or be included,
+# and its lock files, which may be larger (a uv.lock of 300 packages with every wheel is ~2 MiB).
+PROJECT_SUFFIXES = (".txt", ".in", ".toml", ".lock")
+PROJECT_NAMES = ("Pipfile",)
+MAX_PROJECT_FILE = 8 * 1024 * 1024
 SITE_DIRS = ("site-packages", "dist-packages")
 PYTHON_BIN = re.compile(r"(^|/)bin/python(3(\.\d+)?)?$")
 
@@ -71,7 +74,7 @@ class Keep:
         if not self.project or not path.startswith(self.project + "/"):
             return False
         rest = path[len(self.project) + 1 :]
-        return rest.count("/") <= 1 and rest.endswith(PROJECT_SUFFIXES)
+        return rest.count("/") <= 1 and (rest.endswith(PROJECT_SUFFIXES) or rest in PROJECT_NAMES)
 
 
 @dataclass
@@ -239,7 +242,7 @@ def _record(delta: LayerDelta, walker: tarwalk.Walker, member: tarwalk.Member, p
             delta.hardlinks[path] = clean(member.linkname) or ""
     elif member.is_file:
         if _wanted(path, keep):
-            data = walker.data(member, MAX_FILE)
+            data = walker.data(member, MAX_PROJECT_FILE if keep.project_file(path) else MAX_FILE)
             delta.kept += len(data)
             if delta.kept > MAX_KEPT:
                 raise tarwalk.TarError(f"more than {MAX_KEPT >> 20} MiB of metadata files (hostile?)")
