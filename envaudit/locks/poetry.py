@@ -49,8 +49,8 @@ class PoetryLock(Lock):
         for i, package in enumerate(self.packages):
             name_of(package.get("name"), display, f"package[{i}].name")
             text_of(package.get("version"), display, f"package[{i}].version", optional=True)
-        metadata = data.get("metadata")
-        self.metadata = metadata if isinstance(metadata, dict) else {}
+        self.metadata = _dict(data.get("metadata"))
+        self.extras = [name for name in _dict(data.get("extras")) if isinstance(name, str)]
         self.lines = entry_lines(text)
 
     def resolve(self, markers: Mapping[str, str]) -> tuple[LockedPackage, ...]:
@@ -85,11 +85,15 @@ class PoetryLock(Lock):
             said = marker.get(group) if isinstance(marker, dict) else marker
             if holds(said if isinstance(said, str) else None, markers) is not False:
                 holding.append(group)
+        if package.get("optional") is True:  # an extra's: its marker says which (extra == "socks")
+            for extra in self.extras:
+                said = marker.get("main") if isinstance(marker, dict) else marker
+                if holds(said if isinstance(said, str) else None, {**markers, "extra": extra}) is not False:
+                    return f"optional:{extra}"
+            return "optional:extra" if holding else False
         if not holding:
             return False
-        if "main" in holding and package.get("optional") is not True:
-            return ""
-        return "optional:extra" if "main" in holding else f"group:{holding[0]}"
+        return "" if "main" in holding else f"group:{holding[0]}"
 
     def _reachable(self, markers: Mapping[str, str]) -> set[str]:
         """Older locks: the packages that some dependency edge whose marker holds leads to, and those
