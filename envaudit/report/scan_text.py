@@ -195,19 +195,16 @@ def _locks(snapshot: Snapshot, console: Console) -> None:
         table.add_column("package", overflow="fold", ratio=1)
         table.add_column("locked", no_wrap=True)
         table.add_column("installed", no_wrap=True)
-        table.add_column("entry", no_wrap=True)
+        table.add_column("entry", overflow="fold", ratio=1)
         for r in (*state.mismatched, *state.missing):
             where = f"{r.source}:{r.line}" if r.line else r.source
-            table.add_row(
-                Text(safe(r.name)), Text(safe(r.specifier.lstrip("="))), _installed_cell(r), Text(safe(where))
-            )
+            locked = Text(safe(r.specifier.lstrip("=")))
+            table.add_row(Text(safe(r.name)), locked, _installed_cell(r), Text(safe(where)))
         for u in state.unlocked:
             note = f"not locked (via {u.pulled_in_by})" if u.pulled_in_by else "not locked"
+            version = Text(safe(u.distribution.version))
             table.add_row(
-                Text(safe(u.distribution.name)),
-                Text(note, style="yellow"),
-                Text(safe(u.distribution.version)),
-                Text(""),
+                Text(safe(u.distribution.name)), Text("—"), version, Text(safe(note), style="yellow")
             )
         console.print(table)
 

@@ -70,7 +70,8 @@ class LockFile(Target):
                 target_kind=self.spec.kind,
                 scanned_at=now_utc(),
                 scanned_on=platform.node(),
-                fingerprint_key_id="",
+                # The peer's variables are recorded as the peer's, fingerprinted with its key.
+                fingerprint_key_id=peer.provenance.fingerprint_key_id if peer is not None else "",
                 project=None,
                 chosen=chosen,
             ),
