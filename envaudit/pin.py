@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement as PkgRequirement
 from packaging.version import InvalidVersion, Version
+from tomlkit.items import StringType
 
 from envaudit import __version__, names
 from envaudit.errors import InputError
@@ -128,7 +130,8 @@ def decide(
             return Proposal(
                 r, Action.KEEP, f"the same version ({version}) in {reference} and {against_label}"
             )
-    new_text = repin(r.text, version)
+    # Poetry's own syntax: its table gets the exact version (edit_pyproject_text), not a PEP 508 line.
+    new_text = exact(version) if (r.group or "").startswith("poetry:") else repin(r.text, version)
     if r.hashes:
         return Proposal(
             r,
@@ -162,16 +165,19 @@ def exact(version: str) -> str:
 
 
 _HEAD = re.compile(
-    r"^(?P<head>\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?)(?P<spec>[^;]*?)(?P<tail>\s*;.*)?$"
+    r"^(?P<head>\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?)(?P<spec>[^;]*)(?P<tail>;.*)?$"
 )
 
 
 def repin(text: str, version: str) -> str:
-    """``text`` with its version specifier replaced by ``==version``; name, extras and marker as written."""
+    """``text`` with its version specifier replaced by ``==version``, written right after the name
+    (or extras); every other byte as written: name, extras, the space before ``;``, the marker."""
     match = _HEAD.match(text)
     if match is None:  # parsed by packaging before, so this is a programming error
         raise ValueError(f"cannot find the specifier in {text!r}")
-    new = f"{match.group('head').rstrip()}{exact(version)}{match.group('tail') or ''}"
+    spec = match.group("spec")
+    before_marker = spec[len(spec.rstrip()) :]  # "rich ; m": the space before ';' stays
+    new = f"{match.group('head')}{exact(version)}{before_marker}{match.group('tail') or ''}"
     before, after = PkgRequirement(text), PkgRequirement(new)
     if (before.name, before.extras, str(before.marker)) != (after.name, after.extras, str(after.marker)):
         # Never write a rewrite that changed what the line asks for (holds under python -O too).
@@ -228,39 +234,101 @@ def _without_hashes(options: list[str]) -> list[str]:
 def edit_pyproject_text(text: str, pins: list[Proposal], display: str) -> str:
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
-    from tomlkit.items import String, StringType
+    from tomlkit.items import String
 
     try:
         doc = tomlkit.parse(text)
     except TOMLKitError as exc:
         raise InputError(display, f"TOML syntax error: {exc}") from None
-    used: set[tuple[str, int]] = set()
+    used: set[tuple[int, int]] = set()
     for proposal in pins:
         r = proposal.requirement
-        array = _array_for(doc, r.group or "")
-        for i, item in enumerate(array):
-            if isinstance(item, str) and str(item) == r.text and (r.group or "", i) not in used:
-                used.add((r.group or "", i))
-                literal = isinstance(item, String) and item.type is StringType.SLL
-                array[i] = tomlkit.string(proposal.new_text or "", literal=literal)
+        if (r.group or "").startswith("poetry:"):
+            _edit_poetry(doc, proposal)
+            continue
+        for array in _arrays_for(doc, r.group or ""):
+            found = next(
+                (
+                    i
+                    for i, item in enumerate(array)
+                    if isinstance(item, str) and str(item) == r.text and (id(array), i) not in used
+                ),
+                None,
+            )
+            if found is not None:
+                used.add((id(array), found))
+                item = array[found]
+                # The string as it was quoted: 'literal', "basic", or either multi-line form.
+                kind = item.type if isinstance(item, String) else StringType.SLB
+                array[found] = tomlkit.string(
+                    proposal.new_text or "",
+                    literal=kind in (StringType.SLL, StringType.MLL),
+                    multiline=kind in (StringType.MLB, StringType.MLL),
+                )
                 break
         else:
             raise InputError(proposal.where, f"cannot find `{r.text}` to edit")
     return tomlkit.dumps(doc)
 
 
-def _array_for(doc: object, group: str) -> list[object]:
-    table: object = doc
+def _arrays_for(doc: Any, group: str) -> list[list[Any]]:
+    """The TOML arrays a requirement of ``group`` may be written in (see requirements/declarations)."""
+    kind, _, name = group.partition(":")
+    paths: list[list[str]]
     if group == "dependencies":
-        path = ["project", "dependencies"]
-    elif group.startswith("optional:"):
-        path = ["project", "optional-dependencies", group.split(":", 1)[1]]
+        paths = [["project", "dependencies"]]
+    elif kind == "optional":
+        paths = [["project", "optional-dependencies", name]]
+    elif kind == "group":
+        paths = [["dependency-groups", name]]
+    elif kind == "pdm":
+        paths = [["tool", "pdm", "dev-dependencies", name.partition(":")[2]]]
+    elif kind == "uv":
+        key = {"dev": "dev-dependencies", "constraint": "constraint-dependencies"}.get(
+            name, "override-dependencies"
+        )
+        paths = [["tool", "uv", key]]
+    elif kind == "hatch":
+        paths = [["tool", "hatch", "envs", name, k] for k in ("dependencies", "extra-dependencies")]
     else:
-        path = ["dependency-groups", group.split(":", 1)[1]]
-    for key in path:
-        table = table[key]  # type: ignore[index]
-    assert isinstance(table, list)
-    return table
+        paths = []
+    arrays = []
+    for path in paths:
+        table: Any = doc
+        for key in path:
+            table = table.get(key) if hasattr(table, "get") else None
+        if isinstance(table, list):
+            arrays.append(table)
+    return arrays
+
+
+def _edit_poetry(doc: Any, proposal: Proposal) -> None:
+    """A Poetry dependency's version constraint set to the exact version (a string, or the ``version``
+    of its table); what Poetry cannot say as one exact version (a list of constraints) is refused."""
+    import tomlkit
+
+    r = proposal.requirement
+    group = (r.group or "").split(":", 1)[1]
+    poetry = doc["tool"]["poetry"]
+    if group.startswith("group:"):
+        table = poetry["group"][group.split(":", 1)[1]]["dependencies"]
+        if group == "group:dev" and "dev" not in poetry.get("group", {}):
+            table = poetry["dev-dependencies"]
+    elif group.startswith("optional:"):
+        table = poetry["dependencies"]
+    else:
+        table = poetry["dependencies"]
+    key = next((k for k in table if names.canonical(k) == r.canonical_name), None)
+    if key is None:
+        raise InputError(proposal.where, f"cannot find {r.name} to edit")
+    version = (proposal.new_text or "").removeprefix("==")
+    value = table[key]
+    if isinstance(value, str):
+        table[key] = tomlkit.string(version, literal=getattr(value, "type", None) in (StringType.SLL,))
+    elif hasattr(value, "get") and isinstance(value.get("version"), str):
+        value["version"] = version
+    else:
+        raise InputError(proposal.where, f"{r.name} has several constraints: pin it by hand")
 
 
 # --- planning --------------------------------------------------------------------------------------
@@ -280,6 +348,9 @@ def plan(
     installed = {d.canonical_name: d for d in reference.distributions}
     other = {d.canonical_name: d for d in against.distributions} if against is not None else None
     markers = dict(reference.interpreter.markers)
+    # One proposal per written requirement: a PEP 735 group included in another is listed under both.
+    unique = {(r.source, r.line, r.text): r for r in reversed(requirements)}
+    requirements = tuple(r for r in requirements if unique[(r.source, r.line, r.text)] is r)
     proposals = tuple(
         decide(
             r,

@@ -42,6 +42,7 @@ from envaudit.model import (
 from envaudit.project import repository_root, requirement_files
 
 if TYPE_CHECKING:
+    from envaudit.declarations import DynamicFile
     from envaudit.locks import Lock
 
 # pip options that may stand on a line of their own; they do not declare a requirement.
@@ -490,17 +491,30 @@ def _key_offset(text: str, start: int, key: str) -> int:
     return match.end() if match else start
 
 
-def read_pyproject(raw: bytes, display: str) -> tuple[list[Requirement], list[Problem]]:
-    problems: list[Problem] = []
+@dataclass
+class Pyproject:
+    """What one pyproject.toml declares, and what reading it met."""
+
+    requirements: list[Requirement] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    files: list[DynamicFile] = field(default_factory=list)  # setuptools' dynamic dependency files
+
+
+def read_pyproject(raw: bytes, display: str) -> Pyproject:
+    """PEP 621 and PEP 735 tables (a bad entry is a problem: every tool refuses it), then every
+    project manager's own tables (``declarations``; what cannot be interpreted there is an issue)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return [], [Problem(display, "not UTF-8 text")]
+        return Pyproject(problems=[Problem(display, "not UTF-8 text")])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return [], [Problem(display, f"TOML syntax error: {exc}")]
-    requirements: list[Requirement] = []
+        return Pyproject(problems=[Problem(display, f"TOML syntax error: {exc}")])
+    found = Pyproject()
+    problems = found.problems
+    requirements = found.requirements
 
     def add(values: Any, group: str, where: str, offset: int) -> None:
         if not isinstance(values, list):
@@ -509,7 +523,7 @@ def read_pyproject(raw: bytes, display: str) -> tuple[list[Requirement], list[Pr
         cursor = offset
         for value in values:
             if isinstance(value, dict) and "include-group" in value:
-                continue  # PEP 735: the included group's entries are listed under that group
+                continue  # PEP 735: added below, under the including group too
             if not isinstance(value, str):
                 problems.append(Problem(display, f"{where} must be an array of strings, found {value!r}"))
                 continue
@@ -545,7 +559,98 @@ def read_pyproject(raw: bytes, display: str) -> tuple[list[Requirement], list[Pr
         for name, values in groups.items():
             start = _key_offset(text, table, name)
             add(values, f"group:{name}", f"dependency-groups.{name}", start)
-    return requirements, problems
+        _included_groups(groups, found, display)
+    _tool_tables(data, text, display, found)
+    return found
+
+
+def _included_groups(groups: dict[str, Any], found: Pyproject, display: str) -> None:
+    """PEP 735's ``{include-group = "x"}``: x's entries count under the including group too."""
+    own = {name: [r for r in found.requirements if r.group == f"group:{name}"] for name in groups}
+
+    def expanded(name: str, seen: tuple[str, ...]) -> list[Requirement]:
+        if name in seen:
+            cycle = " → ".join((*seen, name))
+            found.problems.append(Problem(display, f"dependency-groups include each other: {cycle}"))
+            return []
+        out = list(own.get(name, []))
+        for value in groups.get(name) or ():
+            if isinstance(value, dict) and "include-group" in value:
+                included = value["include-group"]
+                if not isinstance(included, str) or included not in groups:
+                    found.problems.append(
+                        Problem(
+                            display, f"dependency-groups.{name} includes {included!r}, which is not a group"
+                        )
+                    )
+                    continue
+                out.extend(expanded(included, (*seen, name)))
+        return out
+
+    for name in groups:
+        for r in expanded(name, ())[len(own.get(name, [])) :]:
+            found.requirements.append(replace(r, group=f"group:{name}"))
+
+
+def _tool_tables(data: dict[str, Any], text: str, display: str, found: Pyproject) -> None:
+    """Poetry, PDM, uv, hatch and setuptools-dynamic tables (see ``declarations``)."""
+    from envaudit.declarations import read_tool_tables
+
+    tables = read_tool_tables(data, text)
+    for note in tables.notes:
+        where = f"{display}:{note.line}" if note.line else display
+        found.issues.append(
+            Issue(code="uninterpreted-dependency", message=f"[{note.table}] {note.message}", path=where)
+        )
+    for entry in tables.entries:
+        where = f"{display}:{entry.line}" if entry.line else display
+        if entry.editable or _looks_like_url_or_path(entry.pep508):
+            name = _name_from_url(entry.pep508, Path(), ())
+            if name is None:
+                shown = _shown_location(entry.pep508)
+                message = f"[{entry.table}] cannot tell which distribution {shown!r} installs"
+                found.issues.append(Issue(code="unnamed-requirement", message=message, path=where))
+                continue
+            found.requirements.append(
+                Requirement(
+                    name=name,
+                    canonical_name=canonicalize_name(name),
+                    text=entry.shown,
+                    source=display,
+                    line=entry.line,
+                    kind=entry.kind,
+                    group=entry.group,
+                    pin=PinKind.URL,
+                    url=entry.pep508,
+                    editable=entry.editable,
+                )
+            )
+            continue
+        try:
+            parsed = PkgRequirement(entry.pep508)
+        except InvalidRequirement as exc:
+            detail = str(exc).splitlines()[0][:200]
+            found.issues.append(
+                Issue(
+                    code="uninterpreted-dependency",
+                    message=f"[{entry.table}] invalid requirement {_leading_name(entry.pep508)!r}: {detail}",
+                    path=where,
+                )
+            )
+            continue
+        found.requirements.append(
+            _from_packaging(
+                parsed, text=entry.shown, source=display, line=entry.line, kind=entry.kind, group=entry.group
+            )
+        )
+    if tables.sources:  # uv's sources say where a declared package comes from: a URL requirement
+        found.requirements[:] = [
+            replace(r, url=tables.sources[r.canonical_name], pin=PinKind.URL)
+            if r.canonical_name in tables.sources and r.url is None
+            else r
+            for r in found.requirements
+        ]
+    found.files.extend(tables.files)
 
 
 # --- the project ------------------------------------------------------------------------------
@@ -573,10 +678,17 @@ def read_file(
 
 def _read_pyproject_into(reader: _Reader, path: Path) -> None:
     raw = reader.read_bytes(path, str(path))
-    if raw is not None:
-        reqs, problems = read_pyproject(raw, reader.display(path))
-        reader.requirements.extend(reqs)
-        reader.problems.extend(problems)
+    if raw is None:
+        return
+    found = read_pyproject(raw, reader.display(path))
+    reader.requirements.extend(found.requirements)
+    reader.problems.extend(found.problems)
+    reader.issues.extend(found.issues)
+    for dynamic in found.files:  # setuptools reads them as lists of requirements: so do we
+        where = f"{reader.display(path)}:{dynamic.line}" if dynamic.line else reader.display(path)
+        before = len(reader.requirements)
+        reader.read(path.parent / dynamic.path, RequirementKind.REQUIREMENT, where)
+        reader.requirements[before:] = [replace(r, group=dynamic.group) for r in reader.requirements[before:]]
 
 
 @dataclass(frozen=True, slots=True)

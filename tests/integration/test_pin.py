@@ -198,3 +198,19 @@ def test_odd_formatting_written_elsewhere(envaudit: Runner, tmp_path: Path) -> N
         'six==1.16.0\nattrs [tests]==23.2.0 ; python_version>"3.8"\nidna==3.7;python_version>"3"\n'
         "packaging==24.1 # trailing\niniconfig==2.0.0\n"
     )
+
+
+def test_every_manager_s_table_pinned_keeping_every_other_byte(envaudit: Runner, tmp_path: Path) -> None:
+    """PEP 621 strings in any TOML quoting, Poetry's own syntax, PDM, uv and hatch arrays: only the
+    version specifier changes (the space before ';' and the quote style stay)."""
+    work = copy_case("managers", tmp_path)
+    before = (work / "pyproject.toml").read_bytes()
+    result = envaudit("pin", "pyproject.toml", "--from", str(recipes.pinned().path), "--write", cwd=work)
+    assert result.returncode == 0, result.stderr
+    check_golden(work, "managers")
+    after = (work / "pyproject.toml").read_bytes()
+    assert len(changed_lines(before, after)) == 8
+    assert b"\"six==1.16.0 ; python_version >= '3.8'\"," in after
+    assert b'"""attrs==23.2.0""",' in after and b"'''idna==3.7'''," in after
+    assert b'packaging = "24.1"                   # caret' in after
+    assert b'iniconfig = { version = "2.0.0", markers' in after

@@ -131,6 +131,7 @@ lint = ["ruff"]
         ("matplotlib", "optional:plot", 9, PinKind.UNPINNED),
         ("pytest", "group:test", 12, PinKind.BOUNDED),
         ("ruff", "group:lint", 13, PinKind.UNPINNED),
+        ("ruff", "group:test", 13, PinKind.UNPINNED),  # PEP 735: an included group counts under both
     ]
 
 
