@@ -121,7 +121,8 @@ def test_a_project_that_pins_nothing_is_no_longer_a_clean_bill() -> None:
 
 def test_include_group_cycles_and_unknown_groups_are_problems(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\nc = [{include-group = "z"}]\n'
+        '[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\n'
+        'c = [{include-group = "z"}]\n'
     )
     with pytest.raises(RequirementsError) as caught:
         read_project(tmp_path)
@@ -131,7 +132,8 @@ def test_include_group_cycles_and_unknown_groups_are_problems(tmp_path: Path) ->
 
 def test_setuptools_dynamic_file_must_be_named(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\ndynamic = ["dependencies"]\n[tool.setuptools.dynamic]\ndependencies = {attr = "x"}\n'
+        '[project]\nname = "x"\ndynamic = ["dependencies"]\n'
+        '[tool.setuptools.dynamic]\ndependencies = {attr = "x"}\n'
     )
     issues = read_project(tmp_path).issues
     assert [i.code for i in issues] == ["uninterpreted-dependency"]
