@@ -29,6 +29,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from envaudit import pipsyntax
 from envaudit.errors import InputError, os_problem
 from envaudit.model import (
     Distribution,
@@ -45,37 +46,9 @@ if TYPE_CHECKING:
     from envaudit.declarations import DynamicFile
     from envaudit.locks import Lock
 
-# pip options that may stand on a line of their own; they do not declare a requirement.
-_GLOBAL_OPTIONS = frozenset(
-    {
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "--no-index",
-        "-f",
-        "--find-links",
-        "--pre",
-        "--trusted-host",
-        "--prefer-binary",
-        "--require-hashes",
-        "--only-binary",
-        "--no-binary",
-        "--use-feature",
-        "--config-settings",
-        "--global-option",
-        "--hash",
-    }
-)
-_INCLUDE_OPTIONS = {
-    "-r": RequirementKind.REQUIREMENT,
-    "--requirement": RequirementKind.REQUIREMENT,
-    "-c": RequirementKind.CONSTRAINT,
-    "--constraint": RequirementKind.CONSTRAINT,
-}
-_EDITABLE_OPTIONS = ("-e", "--editable")
-COMMENT = re.compile(r"(^|\s+)#.*$")
-_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_EGG_FRAGMENT = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
+COMMENT = pipsyntax.COMMENT  # pin rebuilds lines with pip's own comment rule
+LogicalLine = pipsyntax.LogicalLine
+logical_lines = pipsyntax.logical_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,75 +88,17 @@ def classify(specifier: SpecifierSet, url: str | None) -> PinKind:
 # --- requirements files -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LogicalLine:
-    lineno: int  # first physical line
-    text: str  # comments stripped, continuations joined
-    end: int = 0  # last physical line (the same as lineno unless continued)
-
-
-def logical_lines(text: str) -> list[LogicalLine]:
-    """pip's line rules: a trailing backslash continues a line; ``#`` after whitespace starts a comment."""
-    out: list[LogicalLine] = []
-    buffer: list[str] = []
-    start = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not buffer:
-            start = lineno
-        line = COMMENT.sub("", raw)
-        if line.endswith("\\"):
-            buffer.append(line[:-1])
-            continue
-        buffer.append(line)
-        joined = " ".join(part.strip() for part in buffer).strip()
-        buffer = []
-        if joined:
-            out.append(LogicalLine(start, joined, lineno))
-    if buffer:
-        joined = " ".join(part.strip() for part in buffer).strip()
-        if joined:
-            out.append(LogicalLine(start, joined, start + len(buffer) - 1))
-    return out
-
-
 def split_options(line: str) -> tuple[str, list[str]]:
-    """Split ``REQ --opt ...`` into the requirement and its per-line options, as pip does."""
-    tokens = line.split(" ")
-    for i, token in enumerate(tokens):
-        if token.startswith("-") and i > 0:
-            return " ".join(tokens[:i]).strip(), [t for t in tokens[i:] if t]
-    return line, []
-
-
-def _option_value(tokens: list[str], i: int) -> tuple[str | None, int]:
-    token = tokens[i]
-    if "=" in token and token.startswith("--"):
-        return token.split("=", 1)[1], i + 1
-    if len(token) > 2 and not token.startswith("--"):  # -rfile
-        return token[2:], i + 1
-    if i + 1 < len(tokens):
-        return tokens[i + 1], i + 2
-    return None, i + 1
-
-
-def _hashes(options: list[str]) -> tuple[str, ...]:
-    hashes: list[str] = []
-    i = 0
-    while i < len(options):
-        if options[i].startswith("--hash"):
-            value, i = _option_value(options, i)
-            if value:
-                hashes.append(value)
-        else:
-            i += 1
-    return tuple(hashes)
+    """``REQ --opt ...`` split as pip splits it: the requirement, and its option tokens."""
+    args, options = pipsyntax.break_args_options(line)
+    return args, [t for t in options.split(" ") if t]
 
 
 def _name_from_url(url: str, base: Path, roots: tuple[Path, ...] | None = None) -> str | None:
     """The distribution a bare URL or path requirement names, where that can be told without fetching."""
-    egg = _EGG_FRAGMENT.search(url)
+    egg = pipsyntax.egg_fragment(url)  # SyntaxProblem if pip would refuse it
     if egg:
-        return egg.group(1)
+        return egg
     filename = url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     try:
         return str(parse_wheel_filename(filename)[0])
@@ -194,7 +109,7 @@ def _name_from_url(url: str, base: Path, roots: tuple[Path, ...] | None = None) 
     except InvalidSdistFilename:
         pass
     local = url[len("file://") :] if url.startswith("file://") else url
-    if not _URL_SCHEME.match(local):
+    if not pipsyntax.is_url(local) and "://" not in local:
         project = (
             (base / local / "pyproject.toml")
             if not Path(local).is_absolute()
@@ -211,11 +126,7 @@ def _name_from_url(url: str, base: Path, roots: tuple[Path, ...] | None = None) 
 
 
 def _looks_like_url_or_path(text: str) -> bool:
-    return (
-        bool(_URL_SCHEME.match(text))
-        or text.startswith((".", "/", "~"))
-        or text.endswith((".whl", ".tar.gz", ".zip"))
-    )
+    return pipsyntax.is_url(text) or text.startswith((".", "/", "~")) or pipsyntax.is_archive(text)
 
 
 # A requirements file (or pyproject.toml) larger than this is not one: pip-compile output with
@@ -339,83 +250,146 @@ class _Reader:
         return None
 
     def _line(self, path: Path, line: LogicalLine, kind: RequirementKind) -> None:
+        where = f"{self.display(path)}:{line.lineno}"
+        try:
+            args, options_text = pipsyntax.break_args_options(line.text)
+            args = args.strip()  # pip strips the requirement too; joined lines leave spaces behind
+            options = pipsyntax.parse_options(options_text)
+            if args:
+                self._requirement(path, line, args, tuple(options.get("--hash")), kind, editable=False)
+            elif options.get("--editable"):
+                self._requirement(path, line, options.get("--editable")[0], (), kind, editable=True)
+            elif options.get("--requirement") or options.get("--constraint"):
+                # As pip: one include per line, -r first; what -r includes is read as requirements
+                # (even from a constraints file), what -c includes as constraints.
+                value, include = (
+                    (options.get("--requirement")[0], RequirementKind.REQUIREMENT)
+                    if options.get("--requirement")
+                    else (options.get("--constraint")[0], RequirementKind.CONSTRAINT)
+                )
+                self.read(path.parent / value, include, where)
+        except pipsyntax.SyntaxProblem as exc:
+            self.problems.append(Problem(where, str(exc)))
+
+    def _requirement(
+        self,
+        path: Path,
+        line: LogicalLine,
+        text: str,
+        hashes: tuple[str, ...],
+        kind: RequirementKind,
+        *,
+        editable: bool,
+    ) -> None:
+        """One requirement (``text`` as expanded): a PEP 508 line, or a URL or path pip names by
+        its wheel file name or ``#egg=``, or from the local project's pyproject.toml."""
         source = self.display(path)
         where = f"{source}:{line.lineno}"
-        text = line.text
-        editable = False
-        if text.startswith("-"):
-            tokens = text.split()
-            option = tokens[0].split("=", 1)[0]
-            if option in _INCLUDE_OPTIONS or (option[:2] in ("-r", "-c") and len(option) > 2):
-                value, _ = _option_value(tokens, 0)
-                if not value:
-                    self.problems.append(Problem(where, f"{option} needs a file name"))
-                    return
-                include_kind = _INCLUDE_OPTIONS.get(option, _INCLUDE_OPTIONS.get(option[:2]))
-                assert include_kind is not None
-                # A constraint file stays a constraint file whatever it includes.
-                if kind is RequirementKind.CONSTRAINT:
-                    include_kind = RequirementKind.CONSTRAINT
-                self.read(path.parent / value, include_kind, where)
-                return
-            if option in _EDITABLE_OPTIONS:
-                value, _ = _option_value(tokens, 0)
-                if not value:
-                    self.problems.append(Problem(where, f"{option} needs a path or URL"))
-                    return
-                text = value
-                editable = True
-            elif option in _GLOBAL_OPTIONS:
-                return
-            else:
-                shown = option if _OPTION_SHAPE.fullmatch(option) else "(not an option name)"
-                self.problems.append(Problem(where, f"unknown option {shown!r}"))
-                return
-        requirement_text, options = split_options(text)
-        hashes = _hashes(options)
-        if editable or (
-            _looks_like_url_or_path(requirement_text) and "@" not in requirement_text.split("://")[0]
-        ):
-            name = _name_from_url(requirement_text, path.parent, self.roots)
-            if name is None:
-                shown = _shown_location(requirement_text)
-                self.issues.append(
-                    Issue(
-                        code="unnamed-requirement",
-                        message=f"cannot tell which distribution {shown!r} installs; add #egg=NAME",
-                        path=where,
-                    )
-                )
-                return
-            self.requirements.append(
-                Requirement(
-                    name=name,
-                    canonical_name=canonicalize_name(name),
-                    text=requirement_text,
+        written = _written_requirement(line, text)
+        requirement, marker = pipsyntax.split_marker(text)
+        requirement = requirement.strip()
+        location, extras = pipsyntax.strip_extras(requirement)
+        is_link = (
+            pipsyntax.is_url(requirement)
+            or editable
+            or (pipsyntax.is_archive(location) and not _pep440_url(requirement))
+            or (pipsyntax.looks_like_path(requirement) and (path.parent / location).is_dir())
+        )
+        if not is_link:
+            parsed = _parse(text, where, self.problems)
+            if parsed is not None:
+                found = _from_packaging(
+                    parsed,
+                    text=written,
                     source=source,
                     line=line.lineno,
                     kind=kind,
                     group=None,
-                    pin=PinKind.URL,
-                    url=requirement_text,
-                    editable=editable,
                     hashes=hashes,
+                )
+                if found.url and written != text:  # NAME @ URL: the URL as written, ${VAR} unexpanded
+                    found = replace(found, url=written.split("@", 1)[1].split(";", 1)[0].strip())
+                self.requirements.append(found)
+            return
+        if pipsyntax.is_url(requirement):
+            location, extras = requirement, None
+        folder = path.parent / location
+        if not pipsyntax.is_url(location) and folder.is_dir() and not _installable(folder):
+            raise pipsyntax.SyntaxProblem(
+                "a directory with neither setup.py nor pyproject.toml: not installable"
+            )
+        if (
+            editable
+            and pipsyntax.is_url(location)
+            and not location.lower().startswith((*pipsyntax.VCS_PREFIXES, "file:"))
+        ):
+            raise pipsyntax.SyntaxProblem(
+                "an editable requirement must be a local project or a VCS URL (git+, hg+, svn+, bzr+)"
+            )
+        name = pipsyntax.egg_fragment(location) or _name_from_url(location, path.parent, self.roots)
+        if name is None and editable and location.lower().startswith(pipsyntax.VCS_PREFIXES):
+            raise pipsyntax.SyntaxProblem(
+                "an editable VCS URL needs #egg=NAME (or NAME @ URL) to say what it installs"
+            )
+        if name is None:
+            shown = _shown_location(_written_requirement(line, location))
+            self.issues.append(
+                Issue(
+                    code="unnamed-requirement",
+                    message=f"cannot tell which distribution {shown!r} installs; add #egg=NAME",
+                    path=where,
                 )
             )
             return
-        parsed = _parse(requirement_text, where, self.problems)
-        if parsed is not None:
-            self.requirements.append(
-                _from_packaging(
-                    parsed,
-                    text=requirement_text,
-                    source=source,
-                    line=line.lineno,
-                    kind=kind,
-                    group=None,
-                    hashes=hashes,
-                )
+        wheel_version = _wheel_version(location)
+        self.requirements.append(
+            Requirement(
+                name=name,
+                canonical_name=canonicalize_name(name),
+                text=written,
+                source=source,
+                line=line.lineno,
+                kind=kind,
+                group=None,
+                pin=PinKind.URL,
+                specifier=f"=={wheel_version}" if wheel_version else "",  # pip: a wheel is NAME==VERSION
+                extras=tuple(sorted(e.strip() for e in extras.strip("[]").split(",") if e.strip()))
+                if extras
+                else (),
+                marker=marker,
+                url=_written_requirement(line, location),
+                editable=editable,
+                hashes=hashes,
             )
+        )
+
+
+def _written_requirement(line: LogicalLine, text: str) -> str:
+    """``text`` as written in the file, before ``${VAR}`` expansion: what is shown, stored and edited
+    (an expanded variable may hold a secret, and the file says ``${VAR}``)."""
+    if line.written == line.text:
+        return text
+    args, _ = pipsyntax.break_args_options(line.written)
+    return args.strip() or text
+
+
+def _installable(folder: Path) -> bool:
+    return (folder / "pyproject.toml").is_file() or (folder / "setup.py").is_file()
+
+
+def _wheel_version(location: str) -> str | None:
+    filename = location.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return str(parse_wheel_filename(filename)[1])
+    except InvalidWheelFilename:
+        return None
+
+
+def _pep440_url(text: str) -> bool:
+    """``name @ https://…/x.whl``: a PEP 508 URL requirement, not a bare archive path (pip's rule:
+    an ``@`` whose left side does not look like a path)."""
+    head, at, _ = text.partition("@")
+    return bool(at) and not pipsyntax.looks_like_path(head)
 
 
 def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | None:
@@ -429,9 +403,6 @@ def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | N
         shown = f"invalid requirement {name!r}" if name else "invalid requirement"
         problems.append(Problem(where, f"{shown}: {detail}"))
         return None
-
-
-_OPTION_SHAPE = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]{0,40}")
 
 
 def _shown_location(text: str) -> str:
@@ -605,7 +576,10 @@ def _tool_tables(data: dict[str, Any], text: str, display: str, found: Pyproject
     for entry in tables.entries:
         where = f"{display}:{entry.line}" if entry.line else display
         if entry.editable or _looks_like_url_or_path(entry.pep508):
-            name = _name_from_url(entry.pep508, Path(), ())
+            try:
+                name = _name_from_url(entry.pep508, Path(), ())
+            except pipsyntax.SyntaxProblem:
+                name = None
             if name is None:
                 shown = _shown_location(entry.pep508)
                 message = f"[{entry.table}] cannot tell which distribution {shown!r} installs"

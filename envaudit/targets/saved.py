@@ -24,5 +24,9 @@ class SavedSnapshot(Target):
             from envaudit.scan import checked
 
             markers = dict(snapshot.interpreter.markers)
-            snapshot = replace(snapshot, requirements=checked(context, snapshot.distributions, markers))
+            # The project's own issues (an unnamed requirement, a stale lock) too, as a live scan has them.
+            issues = (*snapshot.issues, *(i for i in context.requirement_issues if i not in snapshot.issues))
+            snapshot = replace(
+                snapshot, requirements=checked(context, snapshot.distributions, markers), issues=issues
+            )
         return snapshot

@@ -40,7 +40,7 @@ def test_logical_lines_join_continuations_and_strip_comments() -> None:
     text = "a==1 \\\n  --hash=sha256:abc # trailing\n# whole line\n\nb#not-a-comment\n"
     lines = logical_lines(text)
     assert [(ln.lineno, ln.text) for ln in lines] == [
-        (1, "a==1 --hash=sha256:abc"),
+        (1, "a==1   --hash=sha256:abc"),  # pip joins the lines as they are, indentation included
         (4 + 1, "b#not-a-comment"),
     ]
 
