@@ -60,4 +60,5 @@ def test_expanded_variables_are_never_what_is_stored(tmp_path: Path, monkeypatch
     requirements, _ = read_file(tmp_path / "requirements.txt")
     foo, bar = requirements
     assert (foo.specifier, foo.text) == ("==1.2", "foo==${PKG_VERSION}")
+    assert bar.url == "https://user:${INDEX_TOKEN}@example.com/bar-1.0.tar.gz"
     assert "s3cr3t" not in repr(requirements)
