@@ -230,8 +230,9 @@ def _add_pin(commands: Any) -> None:
     pin.add_argument(
         "file",
         type=Path,
+        nargs="?",
         metavar="FILE",
-        help="a requirements file (with its -r/-c includes) or pyproject.toml",
+        help="a requirements file (with its -r/-c includes) or pyproject.toml (optional with --lock)",
     )
     pin.add_argument(
         "--from",
@@ -254,6 +255,19 @@ def _add_pin(commands: Any) -> None:
         type=Path,
         metavar="OUT",
         help="also write a constraints file with every distribution of --from, for pip install -c",
+    )
+    pin.add_argument(
+        "--lock",
+        type=Path,
+        metavar="OUT",
+        help="write a PEP 751 lock (pylock.toml) of every distribution of --from, with the index's "
+        "file hashes; exit 1 if the index cannot vouch for something",
+    )
+    pin.add_argument(
+        "--index-url",
+        default="https://pypi.org/simple",
+        metavar="URL",
+        help="with --lock: the simple index (PEP 691 JSON) to take files and hashes from (default: PyPI)",
     )
     pin.add_argument(
         "--format",
@@ -758,6 +772,40 @@ def _fix(plans: Sequence[Plan], *, write: bool) -> None:
 def _cmd_pin(args: argparse.Namespace) -> int:
     if args.minimal != (args.against is not None):
         raise UsageError("--minimal and --against go together: pin what differs between --from and --against")
+    if args.file is None and args.lock is None:
+        raise UsageError("pin needs a FILE to pin, or --lock OUT to write a lock", tip="envaudit pin --help")
+    locked = _write_lock(args) if args.lock is not None else int(ExitCode.OK)
+    if args.file is None:
+        return locked
+    return max(locked, _pin_file(args))
+
+
+def _write_lock(args: argparse.Namespace) -> int:
+    """``pin --lock OUT``: a PEP 751 lock of --from, written atomically; 1 if the index cannot vouch."""
+    import re
+
+    from envaudit.files import write_all_atomic
+    from envaudit.textsafe import one_line
+    from envaudit.verbs.pin import lock
+
+    if not re.fullmatch(r"pylock(\.[^.]+)?\.toml", args.lock.name):
+        raise UsageError(
+            f"--lock {args.lock}: PEP 751 names a lock pylock.toml or pylock.NAME.toml",
+            tip="installers (uv, pip) look for these names",
+        )
+    locked, reference = lock(_scan_options(args), reference=args.reference, index=args.index_url)
+    write_all_atomic({args.lock: locked.text})
+    for line in locked.unvouched:
+        print(one_line(f"not vouched for: {line}"), file=sys.stderr)
+    vouched = locked.packages - len(locked.unvouched)
+    print(
+        f"wrote {args.lock}: {locked.packages} packages from {reference}, {vouched} with the index's hashes",
+        file=sys.stderr,
+    )
+    return int(ExitCode.FINDINGS if locked.unvouched else ExitCode.OK)
+
+
+def _pin_file(args: argparse.Namespace) -> int:
     from envaudit.verbs.pin import pin
 
     result = pin(

@@ -11,6 +11,7 @@ from envaudit.verbs.fanout import scan
 
 if TYPE_CHECKING:
     from envaudit.pin import Plan
+    from envaudit.pylock import Locked
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,15 @@ def pin(
     )
     text = pinning.constraints(snapshots[0], names[0]) if with_constraints else None
     return Pinned(plan, names[0], text)
+
+
+def lock(options: ScanOptions, *, reference: str, index: str) -> tuple[Locked, str]:
+    """A PEP 751 lock of the environment known to work, and what reports call it."""
+    from envaudit.pylock import lock_of
+
+    (result,) = scan([reference], replace(options, read_requirements=False))
+    if result.snapshot is None:
+        assert result.error is not None
+        raise result.error
+    (name,) = labels([result.spec])
+    return lock_of(result.snapshot, label=name, index=index, jobs=max(options.jobs, 8)), name

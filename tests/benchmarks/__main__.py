@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from tests.benchmarks import bench_audit, bench_diff, bench_image, bench_probe, bench_scan, bench_ssh
+from tests.benchmarks import (
+    bench_audit,
+    bench_diff,
+    bench_image,
+    bench_lock,
+    bench_probe,
+    bench_scan,
+    bench_ssh,
+)
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan, bench_diff, bench_ssh, bench_image, bench_probe, bench_audit]
+SUITES = [bench_scan, bench_diff, bench_ssh, bench_image, bench_probe, bench_audit, bench_lock]
 
 
 def main(argv: list[str]) -> int:

@@ -207,3 +207,42 @@ def test_a_bad_pipfile_lock_entry_is_an_input_error() -> None:
     bad = read(b'{"default": {"ok": {"version": "==1"}, "bad name": {}}}', "Pipfile.lock", "Pipfile.lock")
     with pytest.raises(InputError, match="not a package entry"):
         bad.resolve(markers("3.11.7"))
+
+
+def test_pin_lock_takes_only_this_version_s_files_with_hashes_from_the_index() -> None:
+    """A hostile or odd index page: other versions, other names, bad hashes and URLs are never taken."""
+    from envaudit.pylock import lock_of
+    from tests.support.snapshots import snapshot as make_snapshot
+
+    good = "a" * 64
+    page = {
+        "files": [
+            {
+                "filename": "six-1.16.0-py2.py3-none-any.whl",
+                "url": "https://f/six-1.16.0-py2.py3-none-any.whl",
+                "hashes": {"sha256": good},
+                "size": 11,
+            },
+            {
+                "filename": "six-1.17.0-py2.py3-none-any.whl",
+                "url": "https://f/six-1.17.0.whl",
+                "hashes": {"sha256": good},
+            },
+            {"filename": "six-1.16.0.tar.gz", "url": "file:///etc/passwd", "hashes": {"sha256": good}},
+            {
+                "filename": "evil-1.16.0.tar.gz",
+                "url": "https://f/evil-1.16.0.tar.gz",
+                "hashes": {"sha256": good},
+            },
+            {"filename": "six-1.16.0.zip", "url": "https://f/six-1.16.0.zip", "hashes": {"sha256": "short"}},
+            "not a file",
+        ]
+    }
+    snapshot = make_snapshot({"six": "1.16.0", "gone": "2.0"})
+    locked = lock_of(snapshot, label="ref", fetch=lambda name: page if name == "six" else {"files": []})
+    parsed = tomllib.loads(locked.text)
+    six = next(p for p in parsed["packages"] if p["name"] == "six")
+    assert [w["url"] for w in six["wheels"]] == ["https://f/six-1.16.0-py2.py3-none-any.whl"]
+    assert "sdist" not in six
+    assert locked.unvouched == ("gone 2.0: the index publishes no file of gone 2.0",)
+    assert read(locked.text.encode(), "pylock.toml", "pylock.toml").resolve(markers("3.11.7"))
