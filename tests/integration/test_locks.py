@@ -86,7 +86,12 @@ def test_a_lock_is_a_diff_target_resolved_for_the_environment(envaudit: Runner, 
     assert [f for f in report["findings"] if f["check"] == "distributions"] == []
     assert "resolved for the markers of" in report["environments"][0]["target"]
 
+    gate = envaudit("gate", "--baseline", str(project / "uv.lock"), "--target", str(venv), cwd=tmp_path)
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+
     uv("pip", "install", "--quiet", "--python", venv / "bin" / "python", "attrs==23.1.0")
+    failed = envaudit("gate", "--baseline", str(project / "uv.lock"), "--target", str(venv), cwd=tmp_path)
+    assert failed.returncode == 1 and "EA108" in failed.stdout and "attrs" in failed.stdout
     drifted = envaudit("diff", str(project / "uv.lock"), str(venv), "--format", "json")
     assert drifted.returncode == 1
     found = {(f["rule"], f["subject"]) for f in json.loads(drifted.stdout)["findings"]}
