@@ -296,7 +296,12 @@ class _Reader:
             or (pipsyntax.looks_like_path(requirement) and (path.parent / location).is_dir())
         )
         if not is_link:
-            parsed = _parse(text, where, self.problems)
+            parsed = _parse(text, where, self.problems, written)
+            if parsed is not None and written != text and not _names_itself(written, parsed.name):
+                # pip would install whatever the variable holds: never stored or shown, it may be a secret.
+                message = "its name comes from an environment variable (${...}): not read"
+                self.issues.append(Issue(code="requirement-name-from-variable", message=message, path=where))
+                return
             if parsed is not None:
                 found = _from_packaging(
                     parsed,
@@ -373,6 +378,11 @@ def _written_requirement(line: LogicalLine, text: str) -> str:
     return args.strip() or text
 
 
+def _names_itself(written: str, name: str) -> bool:
+    """Whether the requirement as written starts with its own name (not a ``${VAR}`` standing for it)."""
+    return written.lstrip().lower().startswith(name.lower())
+
+
 def _installable(folder: Path) -> bool:
     return (folder / "pyproject.toml").is_file() or (folder / "setup.py").is_file()
 
@@ -392,14 +402,17 @@ def _pep440_url(text: str) -> bool:
     return bool(at) and not pipsyntax.looks_like_path(head)
 
 
-def _parse(text: str, where: str, problems: list[Problem]) -> PkgRequirement | None:
+def _parse(
+    text: str, where: str, problems: list[Problem], written: str | None = None
+) -> PkgRequirement | None:
     try:
         return PkgRequirement(text)
     except InvalidRequirement as exc:
-        # Only the name and packaging's first line (which names the expected token, not the text):
-        # the line may be a secret from a file that was never a requirements file.
-        detail = str(exc).splitlines()[0][:200]
-        name = _leading_name(text)
+        # Only the name as written (never a ${VAR} expanded) and packaging's first line (which names
+        # the expected token, not the text): the line may be a secret from a file that was never a
+        # requirements file.
+        detail = str(exc).splitlines()[0][:200] if written is None or written == text else "not PEP 508"
+        name = _leading_name(text if written is None else written)
         shown = f"invalid requirement {name!r}" if name else "invalid requirement"
         problems.append(Problem(where, f"{shown}: {detail}"))
         return None

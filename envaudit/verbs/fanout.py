@@ -71,7 +71,9 @@ def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
         requirements=declared.requirements if declared else (),
         requirement_issues=declared.issues if declared else (),
         locks=declared.locks if declared else (),
-        project=str(project.resolve()) if declared and (declared.requirements or declared.issues) else None,
+        project=str(project.resolve())
+        if declared and (declared.requirements or declared.issues or declared.locks)
+        else None,
     )
 
 

@@ -61,4 +61,16 @@ def test_expanded_variables_are_never_what_is_stored(tmp_path: Path, monkeypatch
     foo, bar = requirements
     assert (foo.specifier, foo.text) == ("==1.2", "foo==${PKG_VERSION}")
     assert bar.url == "https://user:${INDEX_TOKEN}@example.com/bar-1.0.tar.gz"
+
+
+def test_a_name_from_a_variable_is_never_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_NAME", "hunter2abc")
+    monkeypatch.setenv("SECRET_BAD", "hunter2 not a requirement")
+    (tmp_path / "requirements.txt").write_text("${SECRET_NAME}==1\nsix\n")
+    requirements, _ = read_file(tmp_path / "requirements.txt")
+    assert [r.name for r in requirements] == ["six"]
+    (tmp_path / "bad.txt").write_text("${SECRET_BAD}\n")
+    with pytest.raises(InputError) as caught:
+        read_file(tmp_path / "bad.txt")
+    assert "hunter2" not in str(caught.value)
     assert "s3cr3t" not in repr(requirements)
