@@ -97,6 +97,10 @@ def decide(
 ) -> Proposal:
     """What to do with one requirement, given the reference environment (and the one it drifts from)."""
     r = requirement
+    poetry = (r.group or "").startswith("poetry:")
+    if poetry and r.text.partition("=")[2].strip().startswith("["):
+        why = "several Poetry constraints (one per Python or platform): pin it by hand"
+        return Proposal(r, Action.CONFLICT, why)
     if r.pin is PinKind.URL or r.editable:
         return Proposal(r, Action.KEEP, "a URL or path requirement: kept as it is")
     if not applies(r, markers):
@@ -131,7 +135,7 @@ def decide(
                 r, Action.KEEP, f"the same version ({version}) in {reference} and {against_label}"
             )
     # Poetry's own syntax: its table gets the exact version (edit_pyproject_text), not a PEP 508 line.
-    new_text = exact(version) if (r.group or "").startswith("poetry:") else repin(r.text, version)
+    new_text = exact(version) if poetry else repin(r.text, version)
     if r.hashes:
         return Proposal(
             r,
@@ -309,16 +313,17 @@ def _edit_poetry(doc: Any, proposal: Proposal) -> None:
 
     r = proposal.requirement
     group = (r.group or "").split(":", 1)[1]
-    poetry = doc["tool"]["poetry"]
+    poetry = doc.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {})]  # "dependencies", and "optional:EXTRA"
     if group.startswith("group:"):
-        table = poetry["group"][group.split(":", 1)[1]]["dependencies"]
-        if group == "group:dev" and "dev" not in poetry.get("group", {}):
-            table = poetry["dev-dependencies"]
-    elif group.startswith("optional:"):
-        table = poetry["dependencies"]
-    else:
-        table = poetry["dependencies"]
-    key = next((k for k in table if names.canonical(k) == r.canonical_name), None)
+        name = group.split(":", 1)[1]
+        tables = [poetry.get("group", {}).get(name, {}).get("dependencies", {})]
+        if name == "dev":
+            tables.append(poetry.get("dev-dependencies", {}))  # Poetry 1's spelling of the dev group
+    found: tuple[Any, Any] = next(
+        ((t, k) for t in tables for k in t if names.canonical(k) == r.canonical_name), ({}, None)
+    )
+    table, key = found
     if key is None:
         raise InputError(proposal.where, f"cannot find {r.name} to edit")
     version = (proposal.new_text or "").removeprefix("==")

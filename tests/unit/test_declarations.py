@@ -146,3 +146,25 @@ def test_a_missing_dynamic_file_is_a_problem_naming_the_table_line(tmp_path: Pat
     )
     with pytest.raises(RequirementsError, match=r"pyproject.toml:6: requirements file not found"):
         read_project(tmp_path)
+
+
+def test_pin_edits_poetry_tables_in_poetry_s_own_syntax(tmp_path: Path) -> None:
+    from envaudit.pin import plan
+    from envaudit.requirements import read_file
+    from tests.support.snapshots import snapshot
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.poetry.dependencies]\npython = "^3.9"\n'
+        'numpy = { version = "^1.26", optional = true }  # kept\n'
+        'multi = [{ version = "<2", python = "<3.10" }, { version = ">=2", python = ">=3.10" }]\n\n'
+        "[tool.poetry.dev-dependencies]\nblack = '~24.1'\n"
+    )
+    requirements, files = read_file(path)
+    reference = snapshot({"numpy": "1.26.4", "multi": "2.1", "black": "24.1.1"})
+    made = plan(path, requirements, files, reference, reference_label="ref")
+    after = made.edits[0].after
+    assert 'numpy = { version = "1.26.4", optional = true }  # kept' in after
+    assert "black = '24.1.1'" in after  # Poetry 1's dev-dependencies, its literal quoting kept
+    assert [c.requirement.name for c in made.conflicts] == ["multi"]
+    assert after.count("\n") == path.read_text().count("\n")
