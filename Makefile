@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "envaudit needs Python 3.11 or later; set PYTHON=")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
 	touch $@
 
@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
-	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^envaudit' > constraints.txt
+	.lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -Ev '^(envaudit|setuptools|wheel)==' > constraints.txt
 	rm -rf .lock-venv
 
 # envaudit is installed editable, so its own modules are compiled here: with PYTHONDONTWRITEBYTECODE
@@ -71,7 +71,7 @@ test-pythons: install
 	    echo "note: no Python $$v under $(PYENV_ROOT): skipped"; continue; fi; \
 	  echo "== envaudit on Python $$v ($$py)"; \
 	  test -x .venv-$$v/bin/python || $$py -m venv .venv-$$v; \
-	  .venv-$$v/bin/python -m pip install --quiet --upgrade "pip>=24"; \
+	  .venv-$$v/bin/python -m pip install --quiet --upgrade -c constraints.txt pip; \
 	  .venv-$$v/bin/python -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'; \
 	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PORTABLE_TESTS); \
 	done
@@ -82,7 +82,7 @@ LOWEST_TESTS := tests/unit tests/integration/test_audit.py tests/integration/tes
 	tests/integration/test_diff_gate.py tests/integration/test_scan_cli.py
 test-lowest: install
 	test -x .venv-lowest/bin/python || $(PYTHON) -m venv .venv-lowest
-	.venv-lowest/bin/python -m pip install --quiet --upgrade "pip>=24"
+	.venv-lowest/bin/python -m pip install --quiet --upgrade -c constraints-lowest.txt pip
 	.venv-lowest/bin/python -m pip install --quiet -c constraints-lowest.txt --config-settings editable_mode=compat -e '.[dev]'
 	.venv-lowest/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 

@@ -246,3 +246,20 @@ def test_pin_lock_takes_only_this_version_s_files_with_hashes_from_the_index() -
     assert "sdist" not in six
     assert locked.unvouched == ("gone 2.0: the index publishes no file of gone 2.0",)
     assert read(locked.text.encode(), "pylock.toml", "pylock.toml").resolve(markers("3.11.7"))
+
+
+def test_locks_of_a_project_inside_an_image_are_read_there() -> None:
+    """``--project /app`` of an image: the folder's files, copied out, include its locks (and Pipfile)."""
+    from envaudit.inprocess.scanner import PROJECT_NAMES, PROJECT_SUFFIXES
+    from envaudit.requirements import read_project_files
+    from envaudit.targets.image.layers import Keep
+
+    files = {name: (LOCKS / "uv" / name).read_text() for name in ("pyproject.toml", "uv.lock")}
+    files["Pipfile"] = (LOCKS / "pipenv" / "Pipfile").read_text()
+    files["Pipfile.lock"] = (LOCKS / "pipenv" / "Pipfile.lock").read_text()
+    declared = read_project_files(files, "docker:app:/app")
+    assert sorted(lock.format for lock in declared.locks) == ["Pipfile.lock", "uv.lock"]
+    assert not [i for i in declared.issues if i.code == "lock-stale"]  # the Pipfile came along
+    keep = Keep(project="app")
+    assert all(keep.project_file(f"app/{name}") for name in files)
+    assert all(name.endswith(PROJECT_SUFFIXES) or name in PROJECT_NAMES for name in files)
