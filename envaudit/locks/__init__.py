@@ -115,6 +115,17 @@ def text_of(value: Any, display: str, where: str, *, optional: bool = False) -> 
     return value
 
 
+def package_tables(value: Any, display: str, where: str, *fields: str) -> list[dict[str, Any]]:
+    """A lock's array of package tables, each with a valid ``name`` and string ``version`` (and
+    ``fields``, strings where present): checked once, so the format's code can trust them."""
+    packages = table_list(value, display, where)
+    for i, package in enumerate(packages):
+        name_of(package.get("name"), display, f"{where}[{i}].name")
+        for key in ("version", *fields):
+            text_of(package.get(key), display, f"{where}[{i}].{key}", optional=True)
+    return packages
+
+
 def name_of(value: Any, display: str, where: str) -> str:
     name = text_of(value, display, where)
     if not names.is_valid(name):

@@ -28,9 +28,7 @@ from envaudit.locks import (
     first_line,
     holds,
     load_toml,
-    name_of,
-    table_list,
-    text_of,
+    package_tables,
 )
 from envaudit.model import OriginKind
 
@@ -45,10 +43,7 @@ class PoetryLock(Lock):
 
     def __init__(self, display: str, data: dict[str, Any], text: str) -> None:
         super().__init__(display)
-        self.packages = table_list(data.get("package"), display, "package")
-        for i, package in enumerate(self.packages):
-            name_of(package.get("name"), display, f"package[{i}].name")
-            text_of(package.get("version"), display, f"package[{i}].version", optional=True)
+        self.packages = package_tables(data.get("package"), display, "package")
         self.metadata = _dict(data.get("metadata"))
         self.extras = [name for name in _dict(data.get("extras")) if isinstance(name, str)]
         self.lines = entry_lines(text)

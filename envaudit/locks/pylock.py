@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from envaudit.errors import InputError
-from envaudit.locks import Lock, LockedPackage, entry_lines, holds, load_toml, name_of, table_list, text_of
+from envaudit.locks import Lock, LockedPackage, entry_lines, holds, load_toml, package_tables
 from envaudit.model import OriginKind
 
 
@@ -22,11 +22,7 @@ class PyLock(Lock):
 
     def __init__(self, display: str, data: dict[str, Any], text: str) -> None:
         super().__init__(display)
-        self.packages = table_list(data.get("packages"), display, "packages")
-        for i, package in enumerate(self.packages):
-            name_of(package.get("name"), display, f"packages[{i}].name")
-            text_of(package.get("version"), display, f"packages[{i}].version", optional=True)
-            text_of(package.get("marker"), display, f"packages[{i}].marker", optional=True)
+        self.packages = package_tables(data.get("packages"), display, "packages", "marker")
         self.extras = _strings(data.get("extras"), display, "extras")
         self.groups = _strings(data.get("dependency-groups"), display, "dependency-groups")
         self.default_groups = _strings(data.get("default-groups"), display, "default-groups")

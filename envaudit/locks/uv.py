@@ -26,9 +26,7 @@ from envaudit.locks import (
     entry_lines,
     holds,
     load_toml,
-    name_of,
-    table_list,
-    text_of,
+    package_tables,
 )
 from envaudit.model import OriginKind
 
@@ -40,10 +38,7 @@ class UvLock(Lock):
 
     def __init__(self, display: str, data: dict[str, Any], text: str) -> None:
         super().__init__(display)
-        self.packages = table_list(data.get("package"), display, "package")
-        for i, package in enumerate(self.packages):
-            name_of(package.get("name"), display, f"package[{i}].name")
-            text_of(package.get("version"), display, f"package[{i}].version", optional=True)
+        self.packages = package_tables(data.get("package"), display, "package")
         self.by_name: dict[str, list[dict[str, Any]]] = {}
         for package in self.packages:
             self.by_name.setdefault(names.canonical(package["name"]), []).append(package)
