@@ -8,16 +8,15 @@ distribution that pulls it in, if any. Reports and findings (scan, diff, gate) a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from envaudit import names
+from envaudit.dependents import ReverseDependencies
 from envaudit.model import Distribution, Requirement, RequirementKind, RequirementStatus, Snapshot
 
 # What every environment holds that no lock lists: the installer and its build seeds (pip-compile
 # and uv leave them out of locks too unless asked). Reported only when a lock names them.
 SEEDS = frozenset({"pip", "setuptools", "wheel", "distribute"})
-_REQUIRED_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +51,17 @@ def lock_states(snapshot: Snapshot) -> tuple[LockState, ...]:
         if r.kind is RequirementKind.LOCKED:
             by_source.setdefault(r.source, []).append(r)
     return tuple(
-        LockState(source, tuple(entries), _unlocked(snapshot.distributions, entries))
+        LockState(source, tuple(entries), _unlocked(snapshot, entries))
         for source, entries in by_source.items()
     )
 
 
-def _unlocked(distributions: tuple[Distribution, ...], entries: list[Requirement]) -> tuple[Unlocked, ...]:
+def _unlocked(snapshot: Snapshot, entries: list[Requirement]) -> tuple[Unlocked, ...]:
     locked = {r.canonical_name for r in entries}
-    required_by: dict[str, str] = {}
-    for dist in distributions:
-        for requirement in dist.requires_dist:
-            match = _REQUIRED_NAME.match(requirement)
-            if match and "extra ==" not in requirement.replace('"', "").replace("'", ""):
-                required_by.setdefault(names.canonical(match.group(1)), dist.canonical_name)
+    unlocked = [d for d in snapshot.distributions if d.canonical_name not in locked | SEEDS]
+    dependents = ReverseDependencies(snapshot, frozenset(d.canonical_name for d in unlocked))
     out = []
-    for dist in distributions:
-        if dist.canonical_name in locked or dist.canonical_name in SEEDS:
-            continue
-        parent = required_by.get(dist.canonical_name)
-        out.append(Unlocked(dist, parent, parent in locked if parent else False))
+    for dist in unlocked:
+        parent = next(iter(dependents.of(dist.canonical_name)), None)
+        out.append(Unlocked(dist, parent, names.canonical(parent) in locked if parent else False))
     return tuple(out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from envaudit import __version__
+from envaudit import __version__, names
 from envaudit.model import (
     Distribution,
     Interpreter,
@@ -37,6 +37,23 @@ def exact_version(requirement: Requirement) -> str | None:
     return None
 
 
+def declared_distribution(
+    name: str, version: str, *, source: str, line: int | None, origin: Origin | None = None
+) -> Distribution:
+    """A distribution a file declares (a requirements file's pin, a lock's entry) rather than one
+    installed: it "lives" at its entry, ``FILE:LINE``, which is what reports show for it."""
+    return Distribution(
+        name=name,
+        version=version,
+        canonical_name=names.canonical(name),
+        location=source,
+        metadata_path=f"{source}:{line}" if line else source,
+        metadata_format=MetadataFormat.DIST_INFO,
+        installer=None,
+        origin=origin or Origin(kind=OriginKind.UNKNOWN),
+    )
+
+
 def snapshot_of(path: Path, requirements: tuple[Requirement, ...]) -> tuple[Snapshot, list[Requirement]]:
     """The file's exact pins as the distributions of a snapshot, and the requirements that are not
     exact pins (constraints files' entries are not installed, so neither)."""
@@ -51,18 +68,7 @@ def snapshot_of(path: Path, requirements: tuple[Requirement, ...]) -> tuple[Snap
         if version is None:
             loose.append(r)
             continue
-        distributions.append(
-            Distribution(
-                name=r.name,
-                version=version,
-                canonical_name=r.canonical_name,
-                location=r.source,
-                metadata_path=f"{r.source}:{r.line}" if r.line else r.source,
-                metadata_format=MetadataFormat.DIST_INFO,
-                installer=None,
-                origin=Origin(kind=OriginKind.UNKNOWN),
-            )
-        )
+        distributions.append(declared_distribution(r.name, version, source=r.source, line=r.line))
     blank = Interpreter(
         requested="",
         executable="",

@@ -188,12 +188,8 @@ def parse_options(options: str) -> Options:
                 raise SyntaxProblem(f"option {short} needs a value")
         else:
             continue  # a stray argument: optparse collects it and pip ignores it
-        parsed.values.setdefault(name, []).append(value if takes_value(name) else "")
+        parsed.values.setdefault(name, []).append(value if LONG_OPTIONS[name] else "")
     return parsed
-
-
-def takes_value(name: str) -> bool:
-    return LONG_OPTIONS[name]
 
 
 def _long_name(name: str) -> str:

@@ -483,6 +483,7 @@ class Pyproject:
     problems: list[Problem] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     files: list[DynamicFile] = field(default_factory=list)  # setuptools' dynamic dependency files
+    data: dict[str, Any] | None = None  # the parsed file, for what else needs it (lock staleness)
 
 
 def read_pyproject(raw: bytes, display: str) -> Pyproject:
@@ -496,7 +497,7 @@ def read_pyproject(raw: bytes, display: str) -> Pyproject:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return Pyproject(problems=[Problem(display, f"TOML syntax error: {exc}")])
-    found = Pyproject()
+    found = Pyproject(data=data)
     problems = found.problems
     requirements = found.requirements
 
@@ -663,10 +664,11 @@ def read_file(
     return tuple(reader.requirements), {p: data for p, data in reader.visited.items() if data is not None}
 
 
-def _read_pyproject_into(reader: _Reader, path: Path) -> None:
+def _read_pyproject_into(reader: _Reader, path: Path) -> dict[str, Any] | None:
+    """The pyproject.toml's requirements and problems into ``reader``; its parsed data, if it parsed."""
     raw = reader.read_bytes(path, str(path))
     if raw is None:
-        return
+        return None
     found = read_pyproject(raw, reader.display(path))
     reader.requirements.extend(found.requirements)
     reader.problems.extend(found.problems)
@@ -676,6 +678,7 @@ def _read_pyproject_into(reader: _Reader, path: Path) -> None:
         before = len(reader.requirements)
         reader.read(path.parent / dynamic.path, RequirementKind.REQUIREMENT, where)
         reader.requirements[before:] = [replace(r, group=dynamic.group) for r in reader.requirements[before:]]
+    return found.data
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,8 +709,7 @@ def read_project(project: Path, *, confined: bool = False, allow_outside: bool =
         if is_hashed_lock(reader.requirements[before:]):  # pip-compile --generate-hashes output
             found.append(HashedRequirements(reader.display(path), reader.requirements[before:]))
     pyproject = project / "pyproject.toml"
-    if pyproject.is_file():
-        _read_pyproject_into(reader, pyproject)
+    pyproject_data = _read_pyproject_into(reader, pyproject) if pyproject.is_file() else None
     for path in lockfiles.discover(project):
         display = reader.display(path)
         raw = reader.read_bytes(path, display)
@@ -719,18 +721,8 @@ def read_project(project: Path, *, confined: bool = False, allow_outside: bool =
             reader.problems.append(Problem(display, exc.problem))
     if reader.problems:
         raise RequirementsError(reader.problems)
-    pyproject_data = _parsed_toml(reader.visited.get(pyproject.resolve()))
     issues = [*reader.issues, *(_staleness_issue(lock, pyproject_data, root) for lock in found)]
     return Declared(tuple(reader.requirements), tuple(i for i in issues if i is not None), tuple(found))
-
-
-def _parsed_toml(raw: bytes | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None  # already reported by the pyproject reader
 
 
 def _staleness_issue(lock: Lock, pyproject: Mapping[str, Any] | None, root: Path) -> Issue | None:

@@ -27,7 +27,7 @@ from envaudit.model import OriginKind
 from envaudit.project import LOCK_FORMATS as FORMATS
 from envaudit.project import lock_files as discover
 
-__all__ = ["FORMATS", "Lock", "LockedPackage", "Staleness", "discover", "is_lock_file", "read"]
+__all__ = ["FORMATS", "Lock", "LockedPackage", "Staleness", "discover", "read"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +73,6 @@ class Lock:
     def staleness(self, pyproject: Mapping[str, Any] | None, project: Path) -> Staleness:
         """Whether the lock is stale against the project (its parsed pyproject.toml, if any)."""
         return Staleness(None, f"{self.format} records nothing to compare with the project file")
-
-
-def is_lock_file(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern, _ in FORMATS)
 
 
 def read(raw: bytes, display: str, name: str) -> Lock:

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from envaudit.errors import InputError
-from envaudit.locks import Lock, LockedPackage, entry_lines, holds, load_toml, package_tables
+from envaudit.locks import (
+    Lock,
+    LockedPackage,
+    entry_lines,
+    first_line,
+    holds,
+    load_toml,
+    package_tables,
+)
 from envaudit.model import OriginKind
 
 
@@ -58,8 +66,6 @@ def _needs(marker: Any) -> str:
 def _locked(
     package: Mapping[str, Any], lines: dict[str, list[int]], index: int, group: str | None
 ) -> LockedPackage:
-    from envaudit.locks import first_line
-
     origin, url = OriginKind.INDEX, None
     for key, kind in (
         ("vcs", OriginKind.VCS),

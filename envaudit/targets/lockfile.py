@@ -16,7 +16,7 @@ from envaudit.errors import InputError, UsageError, os_problem
 from envaudit.targets.base import Started, Target
 
 if TYPE_CHECKING:
-    from envaudit.model import Distribution, Interpreter, Requirement, Snapshot
+    from envaudit.model import Interpreter, Snapshot
     from envaudit.scan import ScanContext
 
 
@@ -52,14 +52,18 @@ class LockFile(Target):
             if peer is not None
             else "resolved for this machine's markers (no environment beside it)"
         )
-        from envaudit.requirements import check_all, locked_requirements
+        from envaudit.model import Origin
+        from envaudit.pinned import declared_distribution
+        from envaudit.requirements import check_all
 
         # Optional entries (an extra's, a dependency group's) count where the environment has them.
         present = {d.canonical_name for d in peer.distributions} if peer is not None else set()
         distributions = tuple(
-            _distribution(r, str(path))
-            for r in locked_requirements(lock, markers)
-            if r.group is None or r.canonical_name in present
+            declared_distribution(
+                p.name, p.version, source=str(path), line=p.line, origin=Origin(kind=p.origin, url=p.url)
+            )
+            for p in lock.resolve(markers)
+            if p.required or p.canonical_name in present
         )
         requirements = check_all(context.requirements, distributions, markers) if context is not None else ()
         return Snapshot(
@@ -108,27 +112,4 @@ def _interpreter(peer: Snapshot | None, where: str) -> Interpreter:
         libc_version="",
         markers=tuple(sorted((str(k), str(v)) for k, v in markers.items())),
         sys_path=(),
-    )
-
-
-def _distribution(requirement: Requirement, where: str) -> Distribution:
-    from envaudit.model import Distribution, MetadataFormat, Origin, OriginKind
-
-    kind = (
-        OriginKind.EDITABLE
-        if requirement.editable
-        else OriginKind.INDEX
-        if requirement.url is None
-        else OriginKind.ARCHIVE
-    )
-    return Distribution(
-        name=requirement.name,
-        version=requirement.specifier.lstrip("=") or "",
-        canonical_name=requirement.canonical_name,
-        location=where,
-        metadata_path=f"{where}:{requirement.line}" if requirement.line else where,
-        metadata_format=MetadataFormat.DIST_INFO,
-        installer=None,
-        origin=Origin(kind=kind, url=requirement.url),
-        requires_dist=(),
     )
