@@ -22,9 +22,10 @@ from typing import Any
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
+from envaudit import osversions
 from envaudit.errors import InputError
 
-INDEX_FORMAT = 5  # bump when Advisory changes shape: old caches are then rebuilt
+INDEX_FORMAT = 6  # bump when Advisory changes shape: old caches are then rebuilt
 Event = tuple[str, str]  # ("introduced" | "fixed" | "last_affected" | "limit", version)
 
 
@@ -39,6 +40,9 @@ class Advisory:
     source: str  # the record's file, for the user who wants to read it
     severity: str = ""  # the record's own rating (GitHub's: low, moderate, high, critical), if any
     score: str = ""  # the CVSS base score of the record's vector ("9.8"), if it has one
+    # "PyPI", or a distribution's release (osversions.ecosystem_key: "Debian:12", "Alpine:v3.20"),
+    # whose records name OS source packages and versions in that distribution's own order.
+    ecosystem: str = "PyPI"
 
     def affects(self, version: Version) -> bool:
         if canonicalize_version(version) in self.versions:
@@ -113,7 +117,8 @@ def cvss_score(severities: Any) -> str:
 
 
 def parse_record(data: Any, source: str) -> list[Advisory]:
-    """The advisories in one OSV record, one per affected PyPI package; none if it was withdrawn."""
+    """The advisories in one OSV record, one per affected PyPI package and per affected OS package
+    of a distribution release envaudit can order versions for; none if it was withdrawn."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise ValueError("not an OSV record (no id)")
     if data.get("withdrawn"):
@@ -126,23 +131,46 @@ def parse_record(data: Any, source: str) -> list[Advisory]:
     score = cvss_score(data.get("severity"))
     rated = (data.get("database_specific") or {}).get("severity")
     severity = rated.lower() if isinstance(rated, str) and rated.lower() in SEVERITIES else ""
+    # Distributions' records name the CVE they restate as "upstream" (OSV 1.6), not as an alias.
+    aliases += tuple(a for a in data.get("upstream") or () if isinstance(a, str) and a not in aliases)
     out: list[Advisory] = []
     for affected in data.get("affected") or ():
         package = (affected or {}).get("package") or {}
-        if package.get("ecosystem") != "PyPI" or not package.get("name"):
+        name = package.get("name")
+        if not name or not isinstance(name, str):
+            continue
+        ecosystem = str(package.get("ecosystem") or "")
+        os_release = None if ecosystem == "PyPI" else osversions.ecosystem_key(ecosystem)
+        if ecosystem != "PyPI" and os_release is None:
             continue
         ranges = tuple(
             tuple((k, str(v)) for event in r.get("events") or () for k, v in event.items())
             for r in affected.get("ranges") or ()
             if r.get("type") == "ECOSYSTEM"
         )
+        if os_release is not None:  # a distribution's versions: kept as written, ordered later
+            out.append(
+                Advisory(
+                    data["id"],
+                    aliases,
+                    summary,
+                    name,
+                    ranges,
+                    frozenset(str(v) for v in affected.get("versions") or ()),
+                    source,
+                    severity,
+                    score,
+                    os_release,
+                )
+            )
+            continue
         versions = frozenset(canonicalize_version(str(v)) for v in affected.get("versions") or ())
         out.append(
             Advisory(
                 data["id"],
                 aliases,
                 summary,
-                canonicalize_name(package["name"]),
+                canonicalize_name(name),
                 ranges,
                 versions,
                 source,
@@ -161,9 +189,30 @@ class AdvisoryIndex:
     records: int = 0
     withdrawn: int = 0
     from_cache: bool = False
+    # Distributions' advisories, by (release, source package); and the releases the database covers.
+    by_os_package: dict[tuple[str, str], list[Advisory]] = field(default_factory=dict)
+    os_releases: set[str] = field(default_factory=set)
 
     def for_package(self, name: str) -> list[Advisory]:
         return self.by_package.get(name, [])
+
+    def add(self, advisory: Advisory) -> None:
+        if advisory.ecosystem == "PyPI":
+            self.by_package.setdefault(advisory.package, []).append(advisory)
+        else:
+            self.by_os_package.setdefault((advisory.ecosystem, advisory.package), []).append(advisory)
+            self.os_releases.add(advisory.ecosystem)
+
+    def covers(self, release: str) -> bool:
+        """Does the database hold this release's own advisories (Debian:12, Alpine:v3.20)?"""
+        return release in self.os_releases
+
+    def for_os_package(self, release: str, package: str) -> list[Advisory]:
+        return self.by_os_package.get((release, package), [])
+
+    def all(self) -> Iterator[Advisory]:
+        for advisories in (*self.by_package.values(), *self.by_os_package.values()):
+            yield from advisories
 
 
 # --- reading a database ---------------------------------------------------------------------------
@@ -225,7 +274,7 @@ def build(path: Path, print_fingerprint: str) -> AdvisoryIndex:
         if not advisories:
             index.withdrawn += 1
         for advisory in advisories:
-            index.by_package.setdefault(advisory.package, []).append(advisory)
+            index.add(advisory)
     if not index.records:
         raise InputError(str(path), "no OSV records found (expected *.yaml or *.json files)")
     return index
@@ -297,9 +346,9 @@ def _cache_text(index: AdvisoryIndex, key: bytes) -> str:
                     a.source,
                     a.severity,
                     a.score,
+                    a.ecosystem,
                 ]
-                for advisories in index.by_package.values()
-                for a in advisories
+                for a in index.all()
             ],
         },
         separators=(",", ":"),
@@ -324,7 +373,9 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
             withdrawn=int(data["withdrawn"]),
             from_cache=True,
         )
-        for id_, aliases, summary, package, ranges, versions, source, severity, score in data["advisories"]:
+        for id_, aliases, summary, package, ranges, versions, source, severity, score, eco in data[
+            "advisories"
+        ]:
             advisory = Advisory(
                 id_,
                 tuple(aliases),
@@ -335,8 +386,9 @@ def _read_cache(cached: Path, key: bytes, print_: str) -> AdvisoryIndex | None:
                 source,
                 str(severity),
                 str(score),
+                str(eco),
             )
-            index.by_package.setdefault(package, []).append(advisory)
+            index.add(advisory)
         return index
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no cache, or an unreadable one: build it again

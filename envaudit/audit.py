@@ -14,9 +14,10 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from envaudit.advisories import SEVERITIES, AdvisoryIndex
+from envaudit.backports import Verdict
 from envaudit.findings import Finding, Location, Severity, finding
 from envaudit.model import Distribution, RequirementKind, Snapshot
-from envaudit.rules import NOT_CHECKED, VULNERABILITY
+from envaudit.rules import FIXED_BY_DISTRIBUTION, NOT_CHECKED, NOT_DECIDED, VULNERABILITY
 
 PYPI_JSON = "https://pypi.org/pypi/"
 
@@ -37,6 +38,9 @@ class Vulnerability:
     summary: str
     severity: str = ""  # the advisories' highest rating (low .. critical), where they give one
     score: str = ""  # the advisories' highest CVSS base score, where they carry a vector
+    verdict: Verdict = Verdict.VULNERABLE  # OS-owned distributions may be fixed, or not decided
+    os_package: str = ""  # the OS package that decided, "python3-urllib3 1.26.12-1+deb12u4 (dpkg)"
+    evidence: str = ""  # what decided: the distribution's advisory, or the changelog entry quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ class _Group:
     scores: list[str]
 
 
-def _preferred(ids: Iterable[str]) -> str:
+def preferred(ids: Iterable[str]) -> str:
     """The id to show: PyPA's PYSEC first, then GHSA, then CVE, then anything else; stable."""
     rank = {"PYSEC": 0, "GHSA": 1, "CVE": 2}
     return min(ids, key=lambda i: (rank.get(i.split("-", 1)[0], 3), i))
@@ -96,7 +100,7 @@ def merge(dist: Distribution, hits: Iterable[Hit]) -> list[Vulnerability]:
         groups.append(group)
     out = []
     for g in groups:
-        shown = _preferred(g.ids)
+        shown = preferred(g.ids)
         out.append(
             Vulnerability(
                 package=dist.canonical_name,
@@ -113,6 +117,18 @@ def merge(dist: Distribution, hits: Iterable[Hit]) -> list[Vulnerability]:
     return sorted(out, key=lambda v: v.id)
 
 
+def by_os_package(
+    dist: Distribution, upstream: list[Vulnerability], snapshot: Snapshot, index: AdvisoryIndex | None
+) -> list[Vulnerability]:
+    """Upstream matches as they stand, or for a distribution an OS package owns, as the OS
+    package's advisories and changelog decide (see ``backports``)."""
+    if dist.os_package is None:
+        return upstream
+    from envaudit.backports import judge
+
+    return judge(dist, upstream, snapshot.distro, index)
+
+
 # --- offline ---------------------------------------------------------------------------------------------
 
 
@@ -122,6 +138,8 @@ def audit_offline(label: str, snapshot: Snapshot, index: AdvisoryIndex) -> Audit
     for dist in snapshot.distributions:
         advisories = index.for_package(dist.canonical_name)
         if not advisories:
+            # The distribution's advisories for its OS package may still report it.
+            vulns.extend(by_os_package(dist, [], snapshot, index))
             continue
         try:
             version = Version(dist.version)
@@ -140,7 +158,7 @@ def audit_offline(label: str, snapshot: Snapshot, index: AdvisoryIndex) -> Audit
             for a in advisories
             if a.affects(version)
         ]
-        vulns.extend(merge(dist, hits))
+        vulns.extend(by_os_package(dist, merge(dist, hits), snapshot, index))
     source = f"advisory database {index.source} ({index.records} records)"
     return Audit(label, source, len(snapshot.distributions) - len(unchecked), tuple(vulns), tuple(unchecked))
 
@@ -188,7 +206,9 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def query_one(service: Any, dist: Distribution) -> tuple[list[Vulnerability], NotChecked | None]:
+def query_one(
+    service: Any, dist: Distribution, snapshot: Snapshot
+) -> tuple[list[Vulnerability], NotChecked | None]:
     import requests
     from pip_audit._service import ResolvedDependency, ServiceError, SkippedDependency
 
@@ -214,7 +234,7 @@ def query_one(service: Any, dist: Distribution) -> tuple[list[Vulnerability], No
         )
         for r in results
     ]
-    return merge(dist, hits), None
+    return by_os_package(dist, merge(dist, hits), snapshot, None), None
 
 
 def audit_online(
@@ -227,7 +247,7 @@ def audit_online(
     progress: Callable[[], None] | None = None,
 ) -> Audit:
     def one(dist: Distribution) -> tuple[list[Vulnerability], NotChecked | None]:
-        result = query_one(service, dist)
+        result = query_one(service, dist, snapshot)
         if progress is not None:
             progress()
         return result
@@ -255,25 +275,42 @@ def findings(result: Audit, snapshot: Snapshot, *, strict: bool, describe: bool 
     out: list[Finding] = []
     for v in result.vulnerabilities:
         aka = f" ({', '.join(v.aliases[:3])}{', ...' if len(v.aliases) > 3 else ''})" if v.aliases else ""
-        fix = f"fixed in {v.fix}" if v.fix else "no fixed version known"
         summary = f": {v.summary if describe else first_sentence(v.summary)}" if v.summary else ""
+        details = {
+            "id": v.id,
+            "aliases": ",".join(v.aliases),
+            "severity": v.severity,
+            "cvss": v.score,
+            "version": v.version,
+            "fix": v.fix or "",
+            "summary": v.summary,
+        }
+        if v.os_package:
+            details.update(verdict=str(v.verdict), os_package=v.os_package, evidence=v.evidence)
+        owner = f" (OS package {v.os_package})" if v.os_package else ""
+        if v.verdict is Verdict.FIXED_BY_DISTRIBUTION:
+            rule, severity = FIXED_BY_DISTRIBUTION, None
+            text = f"{v.name} {v.version}{owner}: {v.id}{aka} is fixed by the distribution: {v.evidence}"
+        elif v.verdict is Verdict.NOT_DECIDED:
+            rule, severity = NOT_DECIDED, Severity.ERROR if strict else None
+            text = (
+                f"{v.name} {v.version}{owner}: {v.id}{aka}: upstream version in the affected range; the OS "
+                f"package may carry a backported fix; not decided ({v.evidence}){summary}"
+            )
+        else:
+            rule, severity = VULNERABILITY, None
+            fix = f"fixed in {v.fix}" if v.fix else "no fixed version known"
+            text = f"{v.name} {v.version}{owner}: {v.id}{aka}, {v.evidence or fix}{summary}"
         out.append(
             finding(
-                VULNERABILITY,
+                rule,
                 "vulnerabilities",
                 v.package,
-                f"{v.name} {v.version}: {v.id}{aka}, {fix}{summary}",
+                text,
                 (result.label,),
                 location=declared.get(v.package),
-                details={
-                    "id": v.id,
-                    "aliases": ",".join(v.aliases),
-                    "severity": v.severity,
-                    "cvss": v.score,
-                    "version": v.version,
-                    "fix": v.fix or "",
-                    "summary": v.summary,
-                },
+                severity=severity,
+                details=details,
             )
         )
     for n in result.not_checked:

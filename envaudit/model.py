@@ -95,6 +95,40 @@ class Origin:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangelogFix:
+    """A security id an OS package's changelog names: the entry's version, and the item quoted."""
+
+    id: str  # upper case: CVE-2023-43804, GHSA-..., PYSEC-...
+    version: str  # of the changelog entry that names it
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OSPackage:
+    """The OS package a distribution was installed by (``apt install python3-urllib3``)."""
+
+    manager: str  # "dpkg", "apk" or "rpm"
+    name: str  # the binary package: python3-urllib3
+    version: str  # the OS package's full version: 1.26.12-1+deb12u4
+    source: str  # the source package its advisories name: python-urllib3
+    source_version: str
+    architecture: str = ""
+    fixes: tuple[ChangelogFix, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Distro:
+    """The OS distribution of an image or host (os-release), recorded when OS packages own
+    distributions: its advisories are named by it (Debian:12, Alpine:v3.20, Ubuntu:22.04:LTS)."""
+
+    id: str  # debian, ubuntu, alpine, fedora, ...
+    version_id: str = ""
+    codename: str = ""
+    name: str = ""  # PRETTY_NAME
+    id_like: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Distribution:
     name: str
     version: str
@@ -108,6 +142,7 @@ class Distribution:
     requires_python: str | None = None
     shadowed_by: str | None = None  # set only in Snapshot.shadowed: the location that wins
     layer: str | None = None  # images: the digest of the layer that introduced it
+    os_package: OSPackage | None = None  # the OS package that owns it, if one does
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,3 +287,4 @@ class Snapshot:
     issues: tuple[Issue, ...] = ()
     image: Image | None = None
     probes: ProbeRun | None = None
+    distro: Distro | None = None

@@ -52,6 +52,8 @@ LOCK_STALE = "EA413"
 SCAN_ISSUE = "EA501"
 VULNERABILITY = "EA701"
 NOT_CHECKED = "EA702"
+FIXED_BY_DISTRIBUTION = "EA703"
+NOT_DECIDED = "EA704"
 PROBE_SILENT_DRIFT = "EA801"
 PROBE_DRIFT = "EA802"
 PROBE_EXCEPTION = "EA803"
@@ -291,6 +293,25 @@ _RULES = [
         "A distribution could not be checked for vulnerabilities",
         "Unknown is not clean: the service did not answer for it (not found, timeout, bad response). "
         "--strict makes this an error.",
+    ),
+    Rule(
+        "EA703",
+        "fixed-by-distribution",
+        Severity.INFO,
+        "An OS package's upstream version is in an advisory's range, and the distribution fixed it",
+        "Distributions backport security fixes without changing the upstream version. The "
+        "distribution's own advisory (an OSV record of Debian:N, Ubuntu:N, Alpine:vN in the advisory "
+        "database) or the OS package's changelog says the installed OS package carries the fix; "
+        "the evidence is quoted.",
+    ),
+    Rule(
+        "EA704",
+        "not-decided",
+        Severity.WARNING,
+        "An OS package's upstream version is in an advisory's range; whether it is fixed is not decided",
+        "The OS package may carry a backported fix: neither the distribution's advisories (add its OSV "
+        "records to --advisory-db) nor the package's changelog (often removed from slim images) say. "
+        "Counted as not checked; --strict makes it an error.",
     ),
     Rule(
         "EA801",

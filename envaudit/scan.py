@@ -15,12 +15,15 @@ from envaudit.errors import TargetError
 from envaudit.inprocess.scanner import DONE, MARKER
 from envaudit.model import (
     SCHEMA_VERSION,
+    ChangelogFix,
     Distribution,
+    Distro,
     Interpreter,
     Issue,
     MetadataFormat,
     Origin,
     OriginKind,
+    OSPackage,
     Provenance,
     Requirement,
     Snapshot,
@@ -104,6 +107,42 @@ def checked(
     return check_all(context.requirements, active, markers, context.locks)
 
 
+def _text(value: Any, limit: int = 200) -> str:
+    """A string from the target, bounded: what a package database says is data, never trusted."""
+    return str(value)[:limit] if value is not None else ""
+
+
+def os_package_of(raw: Any) -> OSPackage | None:
+    if not isinstance(raw, dict):
+        return None
+    fixes = tuple(
+        ChangelogFix(_text(f.get("id"), 40), _text(f.get("version")), _text(f.get("text"), 300))
+        for f in (raw.get("fixes") or ())[:400]
+        if isinstance(f, dict)
+    )
+    return OSPackage(
+        manager=_text(raw["manager"], 10),
+        name=_text(raw["name"]),
+        version=_text(raw["version"]),
+        source=_text(raw.get("source")) or _text(raw["name"]),
+        source_version=_text(raw.get("source_version")) or _text(raw["version"]),
+        architecture=_text(raw.get("architecture"), 40),
+        fixes=fixes,
+    )
+
+
+def distro_of(raw: Any) -> Distro | None:
+    if not isinstance(raw, dict):
+        return None
+    return Distro(
+        id=_text(raw.get("id"), 60) or "linux",  # os-release's own default
+        version_id=_text(raw.get("version_id"), 60),
+        codename=_text(raw.get("version_codename"), 60),
+        name=_text(raw.get("pretty_name") or raw.get("name")),
+        id_like=_text(raw.get("id_like")),
+    )
+
+
 def parse_scanner_output(stdout: str, target: str) -> dict[str, Any]:
     """The scanner's JSON, after its marker: a remote shell may print a banner before it."""
     return parse_marked(stdout, target, marker=MARKER, what="scanner", protocol_key="scanner_protocol")
@@ -178,9 +217,11 @@ def build_snapshot(
                 requires_dist=tuple(str(r) for r in d.get("requires_dist") or ()),
                 requires_python=d.get("requires_python"),
                 layer=d.get("layer"),
+                os_package=os_package_of(d.get("os_package")),
             )
             for d in reported
         ]
+        distro = distro_of(raw.get("distro"))
         issues = [
             Issue(code=str(i["code"]), message=str(i["message"]), path=i.get("path")) for i in raw["issues"]
         ]
@@ -215,4 +256,5 @@ def build_snapshot(
         environment=capture(environ, context.key, context.env_policy) if environ is not None else (),
         requirements=checked(context, active, dict(interpreter.markers)),
         issues=tuple(issues),
+        distro=distro,
     )

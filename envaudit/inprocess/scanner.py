@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 import sys
 
-# The metadata reader, shared with envaudit's static image reader. envaudit sends this script with
-# the text of metadata.py in place of the next line (targets/scripts.py), so targets need no envaudit.
-from envaudit.inprocess.metadata import canonical_name, scan_distributions  # envaudit: splice metadata.py
+# The metadata and OS package readers, shared with envaudit's static image reader. envaudit sends this
+# script with their text in place of the next lines (targets/scripts.py), so targets need no envaudit.
+from envaudit.inprocess.metadata import OSFiles, scan_distributions  # envaudit: splice metadata.py
+from envaudit.inprocess.ospackages import attribute_os_packages  # envaudit: splice ospackages.py
 
-__all__ = ["canonical_name", "scan_distributions"]
+__all__ = ["OSFiles", "attribute_os_packages", "scan_distributions"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
@@ -180,6 +181,7 @@ def main(argv: List[str]) -> int:
     issues = []  # type: List[Dict[str, Any]]
     facts = interpreter()
     dists, editable_locations = scan_distributions(facts["sys_path"], issues)
+    distro = attribute_os_packages(OSFiles(), dists, issues)
     for path in options.get("look_for") or ():  # other Python environments an image may hold
         prefix = os.path.dirname(os.path.dirname(path))  # a venv's python shares a binary, not a prefix
         if os.path.isfile(path) and os.access(path, os.X_OK) and prefix != sys.prefix:
@@ -191,6 +193,7 @@ def main(argv: List[str]) -> int:
         "editable_locations": editable_locations,
         "issues": issues,
         "environ": dict(os.environ) if options.get("environ") else None,
+        "distro": distro,
     }
     if options.get("project"):
         result["project_files"] = (

@@ -176,7 +176,7 @@ def audit(
     from envaudit import diff as differ
     from envaudit.findings import Check, Labelled, Report
     from envaudit.pinned import TARGET_KIND as PINS_KIND
-    from envaudit.rules import NOT_CHECKED, VULNERABILITY
+    from envaudit.rules import FIXED_BY_DISTRIBUTION, NOT_CHECKED, NOT_DECIDED, VULNERABILITY
 
     if opts.advisory_db is not None and not opts.advisory_db.exists():
         raise InputError(
@@ -200,6 +200,7 @@ def audit(
         findings.extend(audit_snapshot(label, snapshot, opts, jobs=options.jobs))
         findings.extend(unpinned)
     vulnerable = {(f.environments, f.subject) for f in findings if f.rule == VULNERABILITY}
+    fixed = sum(f.rule == FIXED_BY_DISTRIBUTION for f in findings)
     report = Report(
         command="audit",
         environments=tuple(environments),
@@ -208,7 +209,9 @@ def audit(
         summary=(
             ("vulnerabilities", str(sum(f.rule == VULNERABILITY for f in findings))),
             ("vulnerable packages", str(len(vulnerable))),
-            ("not checked", str(sum(f.rule == NOT_CHECKED for f in findings))),
+            # Not decided (an OS package that may carry a backported fix) is unknown, not clean.
+            ("not checked", str(sum(f.rule in (NOT_CHECKED, NOT_DECIDED) for f in findings))),
+            *((("fixed by the distribution", str(fixed)),) if fixed else ()),
         ),
     )
     return Judged(located(report, options), tuple(r for r in results if r.error is not None))

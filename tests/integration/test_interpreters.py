@@ -11,7 +11,7 @@ import pytest
 
 from envaudit.inprocess import metadata
 from envaudit.scan import parse_scanner_output
-from envaudit.targets.scripts import METADATA_READER, scanner_script
+from envaudit.targets.scripts import INPROCESS, scanner_script
 from tests.conftest import require
 from tests.unit.test_metadata_reader import ODD, write_site
 
@@ -56,7 +56,7 @@ def test_the_metadata_reader_agrees_with_envaudit_s_own(version: str, tmp_path: 
         "dists, _ = scan_distributions([sys.argv[1]], issues)\n"
         "print(json.dumps([dists, issues]))\n"
     )
-    there = json.loads(run(python, METADATA_READER.read_text() + tail, str(site)))
+    there = json.loads(run(python, (INPROCESS / "metadata.py").read_text() + tail, str(site)))
     issues: list[dict[str, object]] = []
     here, _ = metadata.scan_distributions([str(site)], issues)
     assert there == [here, issues]

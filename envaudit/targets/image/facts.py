@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from envaudit.errors import UsageError
-from envaudit.inprocess import metadata
+from envaudit.inprocess import metadata, ospackages
 from envaudit.targets import interpreters
 from envaudit.targets.image.layers import PYTHON_BIN, Entry, ImageFiles, clean
 from envaudit.targets.image.manifest import ImageConfig
@@ -303,6 +303,7 @@ def facts(config: ImageConfig, files: ImageFiles, python: str | None) -> dict[st
             ]
             search[position:position] = added
     site = search
+    distro = ospackages.attribute_os_packages(access, dists, files.issues)
     return {
         "scanner_protocol": 1,
         "interpreter": {
@@ -325,4 +326,5 @@ def facts(config: ImageConfig, files: ImageFiles, python: str | None) -> dict[st
         "editable_locations": [],
         "issues": files.issues + _other_pythons(files, executable),
         "environ": dict(env),
+        "distro": distro,
     }

@@ -26,6 +26,12 @@ MAX_JSON = 8 * 1024 * 1024  # manifests and configs
 PROJECT_SUFFIXES = (".txt", ".in", ".toml", ".lock")
 PROJECT_NAMES = ("Pipfile",)
 MAX_PROJECT_FILE = 8 * 1024 * 1024
+# The OS package databases that say which package owns a distribution, and the changelogs of the
+# packages (their caps one byte above the OS package reader's, so it sees what is too large).
+PACKAGE_DATABASES = ("var/lib/dpkg/status", "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite")
+MAX_DATABASE = 64 * 1024 * 1024 + 1
+MAX_PACKAGE_LIST = 16 * 1024 * 1024 + 1
+MAX_CHANGELOG = 4 * 1024 * 1024
 SITE_DIRS = ("site-packages", "dist-packages")
 PYTHON_BIN = re.compile(r"(^|/)bin/python(3(\.\d+)?)?$")
 
@@ -103,11 +109,25 @@ def _wanted(path: str, keep: Keep) -> bool:
     ):
         return True
     return (
-        path in ("etc/os-release", "usr/lib/os-release", "var/lib/dpkg/status", "lib/apk/db/installed")
+        path in ("etc/os-release", "usr/lib/os-release")
+        or _limit(path) != MAX_FILE
         or parts[-1] == "pyvenv.cfg"
         or (parts[-1] == "patchlevel.h" and len(parts) >= 2 and parts[-2].startswith("python"))
         or keep.project_file(path)
     )
+
+
+def _limit(path: str) -> int:
+    """How much of a file to keep: package databases and changelogs are larger than metadata."""
+    if path in PACKAGE_DATABASES:
+        return MAX_DATABASE
+    if (path.startswith("var/lib/dpkg/info/") and path.endswith(".list")) or path.startswith(
+        "var/lib/dpkg/status.d/"
+    ):
+        return MAX_PACKAGE_LIST
+    if path.startswith("usr/share/doc/") and "/changelog.Debian" in path and path.endswith(".gz"):
+        return MAX_CHANGELOG
+    return MAX_FILE
 
 
 def _noted(path: str) -> bool:
@@ -189,7 +209,8 @@ def read_layer_source(source: tarwalk.Source, keep: Keep) -> LayerDelta:
 
 # A cheap first look at every member: only paths that match can matter to us (see _wanted, _noted).
 _MAYBE = re.compile(
-    r"pyvenv\.cfg$|-packages/|\.dist-info/|\.egg-info|\.wh\.|python|ld-musl-|libc\.so\.6$|release$|dpkg/status$|apk/db/installed$"
+    r"pyvenv\.cfg$|-packages/|\.dist-info/|\.egg-info|\.wh\.|python|ld-musl-|libc\.so\.6$|release$|lib/dpkg/"
+    r"|apk/db/installed$|rpm/rpmdb\.sqlite$|/changelog\.Debian"
 )
 
 
@@ -242,7 +263,7 @@ def _record(delta: LayerDelta, walker: tarwalk.Walker, member: tarwalk.Member, p
             delta.hardlinks[path] = clean(member.linkname) or ""
     elif member.is_file:
         if _wanted(path, keep):
-            data = walker.data(member, MAX_PROJECT_FILE if keep.project_file(path) else MAX_FILE)
+            data = walker.data(member, MAX_PROJECT_FILE if keep.project_file(path) else _limit(path))
             delta.kept += len(data)
             if delta.kept > MAX_KEPT:
                 raise tarwalk.TarError(f"more than {MAX_KEPT >> 20} MiB of metadata files (hostile?)")
