@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from envaudit import __version__, defaults
 from envaudit.errors import EnvauditError, ExitCode, InputError, UsageError, os_problem
-from envaudit.report import ReportFormat, ScanFormat
+from envaudit.report import FINDINGS_FORMATS, ReportFormat, ScanFormat
 from envaudit.severity import FailOn
 from envaudit.verbs import common
 
@@ -95,7 +95,7 @@ def _add_scan(commands: Any) -> None:
         type=ScanFormat,
         choices=list(ScanFormat),
         default=ScanFormat.TEXT,
-        help="report format on stdout (default: text)",
+        help="report format on stdout (default: text); cyclonedx-json: a CycloneDX 1.6 SBOM",
     )
     _add_probe_options(
         scan, "also run the behavioural probes in each target; keep the results in the snapshot"
@@ -220,7 +220,7 @@ def _add_audit(commands: Any) -> None:
         default=None,
         help="fail when a distribution could not be checked (unknown is not clean)",
     )
-    _add_report_options(audit)
+    _add_report_options(audit, sbom=True)
     _add_target_options(audit)
     _add_fleet_options(audit)
 
@@ -272,22 +272,25 @@ def _add_pin(commands: Any) -> None:
     pin.add_argument(
         "--format",
         type=ScanFormat,
-        choices=list(ScanFormat),
+        choices=[ScanFormat.TEXT, ScanFormat.JSON],
         default=ScanFormat.TEXT,
         help="text: a unified diff on stdout, notes on stderr; json: proposals and the diff",
     )
     _add_target_options(pin)
 
 
-def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that prints a findings report shares."""
+def _add_report_options(parser: argparse.ArgumentParser, *, sbom: bool = False) -> None:
+    """Options every command that prints a findings report shares (``sbom``: and cyclonedx-json)."""
+    formats = list(ReportFormat) if sbom else list(FINDINGS_FORMATS)
     parser.add_argument(
         "--format",
         type=ReportFormat,
-        choices=list(ReportFormat),
+        choices=formats,
         action="append",
-        help="report format (default: text); repeat it, each with its -o, to write several from one run",
+        help="report format (default: text); repeat it, each with its -o, to write several from one run"
+        + ("; cyclonedx-json: a CycloneDX 1.6 SBOM with the vulnerabilities" if sbom else ""),
     )
+    parser.set_defaults(all_formats=formats)
     parser.add_argument(
         "-o",
         "--output",
@@ -611,7 +614,8 @@ def _outputs(args: argparse.Namespace) -> list[tuple[ReportFormat, Path | None]]
     if args.output_dir is not None:
         if outputs:
             raise UsageError("give -o FILE per --format, or --output-dir DIR, not both")
-        return [(f, args.output_dir / f"envaudit-{args.command}.{f.suffix}") for f in formats or ReportFormat]
+        every = formats or args.all_formats
+        return [(f, args.output_dir / f"envaudit-{args.command}.{f.suffix}") for f in every]
     if len(formats) <= 1 and len(outputs) <= 1:
         return [(formats[0] if formats else ReportFormat.TEXT, outputs[0] if outputs else None)]
     if len(formats) != len(outputs):

@@ -41,6 +41,7 @@ from envaudit.rules import (
     LIBC,
     MARKERS,
     ORIGIN_CHANGED,
+    OS_PACKAGE_CHANGED,
     PLATFORM,
     PYTHON_IMPLEMENTATION,
     PYTHON_VERSION,
@@ -199,7 +200,28 @@ def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
                         details={"from": _origin_text(a), "to": _origin_text(b)},
                     )
                 )
+            elif _os_package_key(a) != _os_package_key(b):
+                out.append(
+                    finding(
+                        OS_PACKAGE_CHANGED,
+                        "distributions",
+                        name,
+                        f"{a.name} {a.version}: {_os_package_text(a)} in {ref.label}, "
+                        f"{_os_package_text(b)} in {other.label}",
+                        envs,
+                        details={"from": _os_package_text(a), "to": _os_package_text(b)},
+                    )
+                )
     return out
+
+
+def _os_package_text(d: Distribution) -> str:
+    p = d.os_package
+    return f"OS package {p.name} {p.version} ({p.manager})" if p is not None else "no OS package"
+
+
+def _os_package_key(d: Distribution) -> tuple[str, str] | None:
+    return (d.os_package.name, d.os_package.version) if d.os_package is not None else None
 
 
 def _origin_key(d: Distribution) -> tuple[str, str | None]:

@@ -120,6 +120,8 @@ class Report:
     fail_on: FailOn | None = None
     unscanned: tuple[Unscanned, ...] = ()  # targets that could not be scanned
     base: str = ""  # the project folder relative to the repository root ("" at the root): for locations
+    # What was audited, (label, snapshot), for an SBOM of it (audit only); not part of the JSON report.
+    inventory: tuple[tuple[str, Snapshot], ...] = field(default=(), metadata={"transient": True})
 
     @property
     def reference(self) -> str:

@@ -32,6 +32,7 @@ VERSION_LOCAL = "EA107"
 VERSION_DOWNGRADE = "EA108"
 VERSION_INVALID = "EA109"
 ORIGIN_CHANGED = "EA110"
+OS_PACKAGE_CHANGED = "EA111"
 PYTHON_VERSION = "EA201"
 PYTHON_IMPLEMENTATION = "EA202"
 PLATFORM = "EA203"
@@ -149,6 +150,15 @@ _RULES = [
         Severity.WARNING,
         "Same distribution installed from a different origin",
         "An editable checkout or a VCS commit is not the released wheel, even with the same version number.",
+    ),
+    Rule(
+        "EA111",
+        "os-package-changed",
+        Severity.WARNING,
+        "The same upstream version comes from different OS packages",
+        "Distributions patch what they package (1.26.12-1+deb12u1 and 1.26.12-1+deb12u4 carry different "
+        "backported fixes), and a pip-installed copy has none of them: the code differs though the "
+        "version does not.",
     ),
     Rule(
         "EA201",

@@ -38,7 +38,9 @@ _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 def _fields_of(cls: type) -> tuple[tuple[str, bool], ...]:
     fields = _FIELDS.get(cls)
     if fields is None:
-        fields = tuple((f.name, f.type == "StrPairs") for f in dataclasses.fields(cls))
+        fields = tuple(
+            (f.name, f.type == "StrPairs") for f in dataclasses.fields(cls) if not f.metadata.get("transient")
+        )
         _FIELDS[cls] = fields
     return fields
 

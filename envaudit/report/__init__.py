@@ -15,7 +15,7 @@ from typing import Any, Protocol, TextIO
 
 from envaudit.report.documents import Scanned
 
-__all__ = ["FORMATS", "ReportFormat", "ScanFormat", "Scanned", "render", "write"]
+__all__ = ["FINDINGS_FORMATS", "FORMATS", "ReportFormat", "ScanFormat", "Scanned", "render", "write"]
 
 
 class ReportFormat(StrEnum):
@@ -24,18 +24,27 @@ class ReportFormat(StrEnum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     JUNIT = "junit"
+    CYCLONEDX = "cyclonedx-json"  # an SBOM with the audit's vulnerabilities: audit only
 
     @property
     def suffix(self) -> str:
         """The file name ending a report in this format gets (``--output-dir``)."""
-        return {"text": "txt", "markdown": "md", "junit": "xml"}.get(self.value, self.value)
+        return {"text": "txt", "markdown": "md", "junit": "xml", "cyclonedx-json": "cdx.json"}.get(
+            self.value, self.value
+        )
+
+
+# The formats of a findings report; an SBOM (cyclonedx-json) lists an inventory, which only scan
+# and audit have.
+FINDINGS_FORMATS = tuple(f for f in ReportFormat if f is not ReportFormat.CYCLONEDX)
 
 
 class ScanFormat(StrEnum):
-    """Formats of ``scan`` and ``pin`` output."""
+    """Formats of ``scan`` (all) and ``pin`` (text and json) output."""
 
     TEXT = "text"
     JSON = "json"
+    CYCLONEDX = "cyclonedx-json"
 
 
 class Renderer(Protocol):
@@ -48,8 +57,10 @@ FORMATS: dict[tuple[str, str], str] = {
     ("report", "markdown"): "envaudit.report.markdown",
     ("report", "sarif"): "envaudit.report.sarif",
     ("report", "junit"): "envaudit.report.junit",
+    ("report", "cyclonedx-json"): "envaudit.report.cyclonedx",
     ("scan", "text"): "envaudit.report.scan_text",
     ("scan", "json"): "envaudit.report.scan_json",
+    ("scan", "cyclonedx-json"): "envaudit.report.cyclonedx",
     ("pin", "text"): "envaudit.report.pin_text",
     ("pin", "json"): "envaudit.report.pin_json",
 }

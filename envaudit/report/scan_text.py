@@ -90,8 +90,12 @@ def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -
     grid.add_row("distributions", f"{len(snapshot.distributions)}{shadowed}")
     origins = Counter(d.origin.kind.value for d in snapshot.distributions)
     grid.add_row("origins", ", ".join(f"{n} {k}" for k, n in sorted(origins.items())) or "-")
+    if snapshot.distro is not None:
+        distro = snapshot.distro
+        grid.add_row("os", Text(safe(distro.name or f"{distro.id} {distro.version_id}".strip())))
     console.print(grid)
 
+    _os_packages(snapshot, console)
     _requirements(snapshot, console)
     _probes(snapshot, console)
     _environment(snapshot, console)
@@ -105,6 +109,24 @@ def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -
             where = f" {issue.path}:" if issue.path else ""
             console.print(Text(safe(f"  [{issue.code}]{where} {issue.message}")))
     console.print(Text(summary(snapshot), style="bold"), soft_wrap=True)  # one line, for grep
+
+
+def _os_packages(snapshot: Snapshot, console: Console) -> None:
+    """The distributions an OS package owns: the audit judges them by that package."""
+    owned = [d for d in snapshot.distributions if d.os_package is not None]
+    if not owned:
+        return
+    console.print(Text(f"installed by the OS package manager ({len(owned)})", style="bold"))
+    for d in owned:
+        package = d.os_package
+        assert package is not None
+        notes = [package.manager]
+        if package.source != package.name:
+            notes.append(f"source {package.source}")
+        if package.fixes:
+            notes.append(f"{len({f.id for f in package.fixes})} security fixes in its changelog")
+        line = f"  {d.name} {d.version}: {package.name} {package.version} ({', '.join(notes)})"
+        console.print(Text(safe(line)))
 
 
 def _probes(snapshot: Snapshot, console: Console) -> None:

@@ -202,6 +202,7 @@ def audit(
     vulnerable = {(f.environments, f.subject) for f in findings if f.rule == VULNERABILITY}
     fixed = sum(f.rule == FIXED_BY_DISTRIBUTION for f in findings)
     report = Report(
+        inventory=tuple((label, snapshot) for label, snapshot, _ in audited),
         command="audit",
         environments=tuple(environments),
         findings=tuple(findings),

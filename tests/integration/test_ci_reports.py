@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from envaudit.report import ReportFormat
+from envaudit.report import FINDINGS_FORMATS, ReportFormat
 from tests.conftest import Runner
 from tests.support import recipes
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 DEAD = "python:/no/such/python"
 
 
-@pytest.mark.parametrize("fmt", list(ReportFormat))
+@pytest.mark.parametrize("fmt", FINDINGS_FORMATS)
 def test_every_format_names_a_dead_target_and_the_run_fails(
     envaudit: Runner, tmp_path: Path, fmt: ReportFormat
 ) -> None:

@@ -16,7 +16,7 @@ import xmlschema
 from markdown_it import MarkdownIt
 
 from envaudit.findings import Finding, Location, Report, Severity, Unscanned, judged
-from envaudit.report import ReportFormat, render
+from envaudit.report import FINDINGS_FORMATS, ReportFormat, render
 from envaudit.rules import VULNERABILITY
 from envaudit.severity import FailOn
 from tests.unit.test_reports import diff_report, gate_report, probe_report
@@ -163,7 +163,7 @@ def test_markdown_stays_under_github_s_limit_and_says_what_it_left_out() -> None
     md_html(text)  # still a document a CommonMark renderer reads
 
 
-@pytest.mark.parametrize("fmt", list(ReportFormat))
+@pytest.mark.parametrize("fmt", FINDINGS_FORMATS)
 def test_every_format_names_the_targets_it_could_not_scan(fmt: ReportFormat) -> None:
     text = render(judged(gate_report(), FailOn.WARNING, [UNREACHABLE]), fmt)
     assert "web-7" in text
