@@ -14,10 +14,10 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from envaudit.advisories import SEVERITIES, AdvisoryIndex
-from envaudit.backports import Verdict
 from envaudit.findings import Finding, Location, Severity, finding
 from envaudit.model import Distribution, RequirementKind, Snapshot
 from envaudit.rules import FIXED_BY_DISTRIBUTION, NOT_CHECKED, NOT_DECIDED, VULNERABILITY
+from envaudit.vulnerability import Verdict, Vulnerability, preferred
 
 PYPI_JSON = "https://pypi.org/pypi/"
 
@@ -25,22 +25,6 @@ PYPI_JSON = "https://pypi.org/pypi/"
 class Service(StrEnum):
     OSV = "osv"
     PYPI = "pypi"
-
-
-@dataclass(frozen=True, slots=True)
-class Vulnerability:
-    package: str  # canonical name
-    name: str
-    version: str
-    id: str
-    aliases: tuple[str, ...]
-    fix: str | None  # the smallest version that fixes it, if any is known
-    summary: str
-    severity: str = ""  # the advisories' highest rating (low .. critical), where they give one
-    score: str = ""  # the advisories' highest CVSS base score, where they carry a vector
-    verdict: Verdict = Verdict.VULNERABLE  # OS-owned distributions may be fixed, or not decided
-    os_package: str = ""  # the OS package that decided, "python3-urllib3 1.26.12-1+deb12u4 (dpkg)"
-    evidence: str = ""  # what decided: the distribution's advisory, or the changelog entry quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +54,6 @@ class _Group:
     summaries: list[str]
     severities: list[str]
     scores: list[str]
-
-
-def preferred(ids: Iterable[str]) -> str:
-    """The id to show: PyPA's PYSEC first, then GHSA, then CVE, then anything else; stable."""
-    rank = {"PYSEC": 0, "GHSA": 1, "CVE": 2}
-    return min(ids, key=lambda i: (rank.get(i.split("-", 1)[0], 3), i))
 
 
 Hit = tuple[str, Iterable[str], Version | None, str, str, str]  # id, aliases, fix, summary, rating, CVSS

@@ -15,21 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from envaudit import osversions
+from envaudit.vulnerability import Verdict, Vulnerability, preferred
 
 if TYPE_CHECKING:
     from envaudit.advisories import Advisory, AdvisoryIndex
-    from envaudit.audit import Vulnerability
     from envaudit.model import Distribution, Distro, OSPackage
-
-
-class Verdict(StrEnum):
-    VULNERABLE = "vulnerable"
-    FIXED_BY_DISTRIBUTION = "fixed-by-distribution"
-    NOT_DECIDED = "not-decided"
 
 
 def describe(package: OSPackage) -> str:
@@ -106,7 +99,7 @@ def judge(
         out.append(
             _make(
                 dist,
-                _preferred(ids),
+                preferred(ids),
                 ids,
                 fix=fix,
                 summary=summary,
@@ -170,12 +163,6 @@ def judge(
     return sorted(out, key=lambda v: v.id)
 
 
-def _preferred(ids: set[str]) -> str:
-    from envaudit.audit import preferred  # the id reports show: PYSEC, then GHSA, then CVE
-
-    return preferred(ids)
-
-
 def _make(
     dist: Distribution,
     shown: str,
@@ -188,7 +175,6 @@ def _make(
     os_package: str,
     evidence: str,
 ) -> Vulnerability:
-    from envaudit.audit import Vulnerability
 
     return Vulnerability(
         package=dist.canonical_name,

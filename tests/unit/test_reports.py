@@ -18,7 +18,7 @@ from envaudit.findings import Labelled, Location, Report
 from envaudit.hygiene import requirement_findings
 from envaudit.model import PinKind, RequirementStatus
 from envaudit.policy import GatePolicy, Ignore, evaluate
-from envaudit.report import ReportFormat, render
+from envaudit.report import FINDINGS_FORMATS, ReportFormat, render
 from envaudit.report.text import render_to_string
 from envaudit.severity import FailOn
 from tests.support.snapshots import dist, requirement, secret, snapshot, var
@@ -160,7 +160,7 @@ def rendered(report: Report, fmt: ReportFormat) -> str:
     return out.replace(f'"{__version__}"', '"<version>"')
 
 
-CASES = [(name, fmt) for name in ("diff", "gate", "probe") for fmt in ReportFormat]
+CASES = [(name, fmt) for name in ("diff", "gate", "probe") for fmt in FINDINGS_FORMATS]
 REPORTS = {"diff": diff_report, "gate": gate_report, "probe": probe_report}
 
 

@@ -9,13 +9,16 @@ from envaudit import snapshot_io
 from envaudit.errors import InputError
 from envaudit.model import (
     SCHEMA_VERSION,
+    ChangelogFix,
     Distribution,
+    Distro,
     EnvVar,
     Interpreter,
     Issue,
     MetadataFormat,
     Origin,
     OriginKind,
+    OSPackage,
     PinKind,
     Provenance,
     Requirement,
@@ -57,6 +60,15 @@ def make_snapshot() -> Snapshot:
                 Origin(OriginKind.VCS, url="git+x", vcs="git", commit="abc"),
                 ("a>1",),
                 ">=3",
+                os_package=OSPackage(
+                    "dpkg",
+                    "python3-six",
+                    "1.16.0-4",
+                    "six",
+                    "1.16.0-4",
+                    "all",
+                    (ChangelogFix("CVE-2020-0001", "1.16.0-2", "Fix CVE-2020-0001"),),
+                ),
             ),
         ),
         environment=(EnvVar("TOKEN", None, True, False, "hmac-sha256:00", "name"),),
@@ -64,6 +76,7 @@ def make_snapshot() -> Snapshot:
             Requirement("six", "six", "six", "r.txt", 1, RequirementKind.REQUIREMENT, None, PinKind.UNPINNED),
         ),
         issues=(Issue("corrupt-metadata", "bad", "/x"),),
+        distro=Distro("debian", "12", "bookworm", "Debian GNU/Linux 12 (bookworm)"),
     )
 
 
@@ -84,6 +97,7 @@ def test_round_trip_is_exact_and_stable() -> None:
         "issues",
         "image",
         "probes",
+        "distro",
     ]
     assert data["interpreter"]["markers"] == {"python_version": "3.11", "sys_platform": "linux"}
     assert data["distributions"][0]["name"] == "six" and data["distributions"][0]["version"] == "1.16.0"
