@@ -84,3 +84,41 @@ def test_the_probe_runner_runs_and_says_when_there_is_no_pandas(version: str) ->
     assert MARKER in out
     probes = finish(Done(), "t")
     assert not probes.applicable and "pandas" in probes.reason
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_os_package_reader_agrees_with_envaudit_s_own(version: str, tmp_path: Path) -> None:
+    from envaudit.inprocess import ospackages
+    from tests.unit.test_os_packages import APK_DB, Rooted, debian_root
+
+    python = interpreter(version)
+    debian_root(tmp_path)
+    (tmp_path / "lib/apk/db").mkdir(parents=True)
+    (tmp_path / "lib/apk/db/installed").write_text(APK_DB)
+    paths = [
+        "/usr/lib/python3/dist-packages/urllib3-1.26.12.egg-info",
+        "/usr/lib/python3.12/site-packages/six-1.16.0.egg-info",
+        "/usr/local/lib/python3.11/dist-packages/pip-24.0.dist-info",
+    ]
+    tail = (
+        "\nimport json, sys\n"
+        "class Rooted(OSFiles):\n"
+        "    def read(self, path, limit):\n"
+        "        return OSFiles.read(self, sys.argv[1] + path, limit)\n"
+        "    def listdir(self, folder):\n"
+        "        return OSFiles.listdir(self, sys.argv[1] + folder)\n"
+        "dists = [{'metadata_path': p} for p in json.loads(sys.argv[2])]\n"
+        "issues = []\n"
+        "distro = attribute_os_packages(Rooted(), dists, issues)\n"
+        "print(json.dumps([distro, dists, issues]))\n"
+    )
+    script = (INPROCESS / "metadata.py").read_text() + (INPROCESS / "ospackages.py").read_text().replace(
+        "from __future__ import annotations\n", ""
+    )
+    there = json.loads(run(python, script + tail, str(tmp_path), json.dumps(paths)))
+    dists = [{"metadata_path": p} for p in paths]
+    issues: list[dict[str, str]] = []
+    distro = ospackages.attribute_os_packages(Rooted(tmp_path), dists, issues)
+    assert there == [distro, dists, issues]
+    assert dists[0]["os_package"]["name"] == "python3-urllib3" and dists[1]["os_package"]["name"] == "py3-six"
+    assert dists[0]["os_package"]["fixes"] and "os_package" not in dists[2]

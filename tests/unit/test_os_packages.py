@@ -496,3 +496,26 @@ def test_audit_findings_of_the_three_verdicts_and_strict() -> None:
     assert "python3-urllib3 1.26.12-1+deb12u4" in lax[FIXED_BY_DISTRIBUTION].message
     strict = {f.rule: f for f in findings(result, snapshot, strict=True)}
     assert strict[NOT_DECIDED].severity.value == "error"
+
+
+def test_diff_reports_the_same_version_from_another_os_package() -> None:
+    from dataclasses import replace
+
+    from envaudit.diff import diff_distributions
+    from envaudit.findings import Labelled
+    from envaudit.rules import OS_PACKAGE_CHANGED
+
+    patched = owned()
+    dist = patched.distributions[0]
+    assert dist.os_package is not None
+    older = replace(dist, os_package=replace(dist.os_package, version="1.26.12-1+deb12u1"))
+    pip = replace(dist, os_package=None)
+    for other, said in (
+        (older, "OS package python3-urllib3 1.26.12-1+deb12u1 (dpkg) in b"),
+        (pip, "no OS package in b"),
+    ):
+        (found,) = diff_distributions(
+            Labelled("a", patched), Labelled("b", replace(patched, distributions=(other,)))
+        )
+        assert found.rule == OS_PACKAGE_CHANGED and found.message.endswith(said), found.message
+    assert diff_distributions(Labelled("a", patched), Labelled("b", patched)) == []

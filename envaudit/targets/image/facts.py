@@ -236,18 +236,25 @@ def sys_path(files: ImageFiles, executable: str, minor: str) -> tuple[str, str, 
         base = posixpath.dirname(home) if home else prefix
         site = [f"{prefix}/lib/python{minor}/site-packages"]
         if values.get("include-system-site-packages", "false").lower() == "true":
-            site += _system_site(base, minor)
+            site += _system_site(files, base, minor)
         return prefix, base, True, site
-    return prefix, prefix, False, _system_site(prefix, minor)
+    return prefix, prefix, False, _system_site(files, prefix, minor)
 
 
-def _system_site(prefix: str, minor: str) -> list[str]:
-    if prefix == "usr":  # Debian's and Ubuntu's system Python
+def _system_site(files: ImageFiles, prefix: str, minor: str) -> list[str]:
+    if prefix == "usr" and (
+        "var/lib/dpkg/status" in files.entries
+        or any(p.startswith("usr/lib/python3/dist-packages/") for p in files.entries)
+    ):  # Debian's and Ubuntu's system Python
         return [
             f"usr/local/lib/python{minor}/dist-packages",
             "usr/lib/python3/dist-packages",
             f"usr/lib/python{minor}/dist-packages",
         ]
+    if prefix == "usr":  # Alpine's, Fedora's and others': site-packages, those the image has (as site.py)
+        folders = [f"usr/local/lib/python{minor}/site-packages", f"usr/lib64/python{minor}/site-packages"]
+        present = [f for f in folders if any(p.startswith(f + "/") for p in files.entries)]
+        return [*present, f"usr/lib/python{minor}/site-packages"]
     return [f"{prefix}/lib/python{minor}/site-packages"]
 
 
