@@ -519,3 +519,41 @@ def test_diff_reports_the_same_version_from_another_os_package() -> None:
         )
         assert found.rule == OS_PACKAGE_CHANGED and found.message.endswith(said), found.message
     assert diff_distributions(Labelled("a", patched), Labelled("b", patched)) == []
+
+
+def test_sbom_purls_and_analysis_validate_against_cyclonedx_1_6() -> None:
+    import json
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from envaudit import sbom
+
+    fixes = (ChangelogFix("CVE-2023-43804", "1.26.12-1+deb12u1", "Fix CVE-2023-43804"),)
+    snapshot = owned(fixes)
+    index = index_of(
+        {
+            "id": "PYSEC-2023-192",
+            "aliases": ["CVE-2023-43804"],
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": "urllib3"},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.17"}]}],
+                }
+            ],
+        }
+    )
+    found = findings(audit_offline("img", snapshot, index), snapshot, strict=False)
+    text = sbom.render(sbom.build([("img", snapshot)], found))
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    data = json.loads(text)
+    purls = {c["purl"] for c in data["components"]}
+    assert purls == {
+        "pkg:pypi/urllib3@1.26.12",
+        "pkg:deb/debian/python3-urllib3@1.26.12-1%2Bdeb12u4?arch=all&distro=debian-12&upstream=python-urllib3",
+    }
+    (vuln,) = data["vulnerabilities"]
+    assert vuln["analysis"] == {
+        "state": "resolved",
+        "detail": "changelog of python3-urllib3, 1.26.12-1+deb12u1: Fix CVE-2023-43804",
+    }
