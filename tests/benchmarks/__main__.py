@@ -9,13 +9,14 @@ from tests.benchmarks import (
     bench_diff,
     bench_image,
     bench_lock,
+    bench_os_packages,
     bench_probe,
     bench_scan,
     bench_ssh,
 )
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan, bench_diff, bench_ssh, bench_image, bench_probe, bench_audit, bench_lock]
+SUITES = [bench_scan, bench_diff, bench_ssh, bench_image, bench_probe, bench_audit, bench_lock, bench_os_packages]
 
 
 def main(argv: list[str]) -> int:
