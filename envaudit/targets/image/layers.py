@@ -209,8 +209,8 @@ def read_layer_source(source: tarwalk.Source, keep: Keep) -> LayerDelta:
 
 # A cheap first look at every member: only paths that match can matter to us (see _wanted, _noted).
 _MAYBE = re.compile(
-    r"pyvenv\.cfg$|-packages/|\.dist-info/|\.egg-info|\.wh\.|python|ld-musl-|libc\.so\.6$|release$|lib/dpkg/"
-    r"|apk/db/installed$|rpm/rpmdb\.sqlite$|/changelog\.Debian"
+    r"pyvenv\.cfg$|-packages/|\.dist-info/|\.egg-info|\.wh\.|python|ld-musl-|libc\.so\.6$|release$|dpkg/status"
+    r"|dpkg/info/[^/]*\.list$|apk/db/installed$|rpm/rpmdb\.sqlite$|/changelog\.Debian[^/]*\.gz$"
 )
 
 
