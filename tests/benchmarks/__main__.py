@@ -16,7 +16,16 @@ from tests.benchmarks import (
 )
 from tests.benchmarks.harness import Outcome, run
 
-SUITES = [bench_scan, bench_diff, bench_ssh, bench_image, bench_probe, bench_audit, bench_lock, bench_os_packages]
+SUITES = [
+    bench_scan,
+    bench_diff,
+    bench_ssh,
+    bench_image,
+    bench_probe,
+    bench_audit,
+    bench_lock,
+    bench_os_packages,
+]
 
 
 def main(argv: list[str]) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_the_os_package_reader_agrees_with_envaudit_s_own(version: str, tmp_path
         "from __future__ import annotations\n", ""
     )
     there = json.loads(run(python, script + tail, str(tmp_path), json.dumps(paths)))
-    dists = [{"metadata_path": p} for p in paths]
+    dists: list[dict[str, Any]] = [{"metadata_path": p} for p in paths]
     issues: list[dict[str, str]] = []
     distro = ospackages.attribute_os_packages(Rooted(tmp_path), dists, issues)
     assert there == [distro, dists, issues]
