@@ -387,6 +387,21 @@ def record(id_: str, ecosystem: str, name: str, fixed: str | None, upstream: str
     }
 
 
+def pypi(id_: str, cve: str, fixed: str) -> dict[str, Any]:
+    """A PyPA-style record of urllib3."""
+    events = [{"introduced": "0"}, {"fixed": fixed}]
+    return {
+        "id": id_,
+        "aliases": [cve],
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "urllib3"},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
+    }
+
+
 def index_of(*records: dict[str, Any]) -> advisories.AdvisoryIndex:
     index = advisories.AdvisoryIndex("t", "x")
     for data in records:
@@ -463,30 +478,12 @@ def test_the_changelog_decides_when_no_advisory_does_else_not_decided() -> None:
     assert "no Debian:12 advisories" in found["PYSEC-2023-212"].evidence
 
 
-def test_audit_findings_of_the_three_verdicts_and_strict() -> None:
+def test_audit_findings_of_os_package_verdicts_and_strict() -> None:
     fixes = (ChangelogFix("CVE-2023-43804", "1.26.12-1+deb12u1", "Fix CVE-2023-43804"),)
     snapshot = owned(fixes)
     index = index_of(
-        {
-            "id": "PYSEC-2023-192",
-            "aliases": ["CVE-2023-43804"],
-            "affected": [
-                {
-                    "package": {"ecosystem": "PyPI", "name": "urllib3"},
-                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.17"}]}],
-                }
-            ],
-        },
-        {
-            "id": "PYSEC-2023-212",
-            "aliases": ["CVE-2023-45803"],
-            "affected": [
-                {
-                    "package": {"ecosystem": "PyPI", "name": "urllib3"},
-                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.18"}]}],
-                }
-            ],
-        },
+        pypi("PYSEC-2023-192", "CVE-2023-43804", "1.26.17"),
+        pypi("PYSEC-2023-212", "CVE-2023-45803", "1.26.18"),
     )
     result = audit_offline("img", snapshot, index)
     lax = {f.rule: f for f in findings(result, snapshot, strict=False)}
@@ -531,18 +528,7 @@ def test_sbom_purls_and_analysis_validate_against_cyclonedx_1_6() -> None:
 
     fixes = (ChangelogFix("CVE-2023-43804", "1.26.12-1+deb12u1", "Fix CVE-2023-43804"),)
     snapshot = owned(fixes)
-    index = index_of(
-        {
-            "id": "PYSEC-2023-192",
-            "aliases": ["CVE-2023-43804"],
-            "affected": [
-                {
-                    "package": {"ecosystem": "PyPI", "name": "urllib3"},
-                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.17"}]}],
-                }
-            ],
-        }
-    )
+    index = index_of(pypi("PYSEC-2023-192", "CVE-2023-43804", "1.26.17"))
     found = findings(audit_offline("img", snapshot, index), snapshot, strict=False)
     text = sbom.render(sbom.build([("img", snapshot)], found))
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
