@@ -290,3 +290,40 @@ def test_an_alpine_image_judged_by_alpine_s_advisories(envaudit: Runner, tmp_pat
     assert "pkg:apk/alpine/py3-idna@3.6-r0?arch=noarch&distro=alpine-3.20.3" in {
         c["purl"] for c in sbom["components"]
     }
+
+
+def test_this_host_s_system_python_agrees_with_dpkg(envaudit: Runner) -> None:
+    """A host, not an image: Debian's python3 here, every ownership checked with `dpkg -S`."""
+    import shutil
+
+    python = Path("/usr/bin/python3")
+    dpkg_query = shutil.which("dpkg-query")
+    require(
+        python.is_file() and dpkg_query is not None, "no Debian system Python (/usr/bin/python3 and dpkg)"
+    )
+    result = envaudit("scan", f"python:{python}", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    snapshot = json.loads(result.stdout)
+    owned = [d for d in snapshot["distributions"] if d["os_package"]]
+    for d in snapshot["distributions"]:
+        found = subprocess.run(
+            ["dpkg", "-S", d["metadata_path"]], capture_output=True, text=True, check=False
+        )
+        owners = (
+            {line.split(":")[0].split(",")[0] for line in found.stdout.splitlines()}
+            if found.returncode == 0
+            else set()
+        )
+        if d["os_package"]:
+            assert d["os_package"]["name"] in owners, (d["metadata_path"], owners)
+            version = subprocess.run(
+                [dpkg_query, "-W", "-f", "${Version}", d["os_package"]["name"]],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert d["os_package"]["version"] == version
+        else:
+            assert not owners, d["metadata_path"]  # what dpkg owns is never missed
+    if owned:
+        assert snapshot["distro"]["id"] in ("debian", "ubuntu")
