@@ -301,6 +301,7 @@ def test_this_host_s_system_python_agrees_with_dpkg(envaudit: Runner) -> None:
     require(
         python.is_file() and dpkg_query is not None, "no Debian system Python (/usr/bin/python3 and dpkg)"
     )
+    assert dpkg_query is not None
     result = envaudit("scan", f"python:{python}", "--format", "json")
     assert result.returncode == 0, result.stderr
     snapshot = json.loads(result.stdout)
