@@ -95,6 +95,10 @@ class Target:
     def abandon_all(cls) -> None:
         """Stop whatever this kind still runs (an error or Ctrl-C): no child, no container left."""
 
+    @classmethod
+    def release_all(cls) -> None:
+        """Release what this kind kept for the run (shared connections), once every target is done."""
+
 
 class ScriptTarget(Target):
     """A target whose facts the in-target scanner collects, in a child process envaudit starts."""
@@ -112,7 +116,11 @@ class ScriptTarget(Target):
         """The environment variables the snapshot records."""
         raise NotImplementedError
 
-    def launch(self) -> Started:
+    def launch(self) -> Started | None:
+        """Start the scan now, to overlap envaudit's own start-up; None: it starts when collected."""
+        return self.start_scan()
+
+    def start_scan(self) -> Started:
         from envaudit.targets.scripts import scanner_script
 
         return self.start(scanner_script(), self.scanner_args())
@@ -121,7 +129,7 @@ class ScriptTarget(Target):
         from envaudit.scan import build_snapshot, parse_scanner_output
 
         assert context is not None  # prepared whenever a live target is scanned
-        run = started if started is not None else self.launch()
+        run = started if started is not None else self.start_scan()
         raw = parse_scanner_output(run.result(), self.spec.spelling)
         return build_snapshot(
             raw,

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 from envaudit import defaults
 from envaudit.errors import UsageError
 from envaudit.targets import GRAMMAR_TIP, TargetSpec
-from envaudit.targets.base import ScriptTarget, Started
+from envaudit.targets.base import ScriptTarget, Started, TargetOptions
 from envaudit.targets.local import describe_failure
 from envaudit.targets.runner import ScriptRun
+from envaudit.targets.sshmux import SHARING, Key
 
 REMOTE_DEFAULT_PYTHON = "python3"
 
@@ -63,10 +64,14 @@ def parse_address(spec: TargetSpec) -> SSHAddress:
     return SSHAddress(host=parts.hostname, user=parts.username, port=port, python=python)
 
 
-def ssh_argv(address: SSHAddress, options: SSHOptions, remote_command: str) -> list[str]:
+def ssh_argv(
+    address: SSHAddress, options: SSHOptions, remote_command: str | None, extra: Sequence[str] = ()
+) -> list[str]:
+    """``ssh ... -- DESTINATION COMMAND`` (no command: the connection alone, for a master)."""
     argv = ["ssh", "-T"]
     for option in options.options:  # first: for each setting, OpenSSH takes the first value it is given
         argv += ["-o", option]
+    argv += [*extra]  # then envaudit's connection sharing, which the user's options override
     argv += [
         "-o",
         "BatchMode=yes",
@@ -81,7 +86,7 @@ def ssh_argv(address: SSHAddress, options: SSHOptions, remote_command: str) -> l
         argv += ["-i", options.identity]
     if address.port is not None:
         argv += ["-p", str(address.port)]
-    return [*argv, "--", address.destination, remote_command]
+    return [*argv, "--", address.destination, *([remote_command] if remote_command is not None else [])]
 
 
 def remote_command(address: SSHAddress, args: Sequence[str]) -> str:
@@ -143,11 +148,13 @@ def start_script(
     *,
     timeout: float,
     environ: Mapping[str, str],
+    extra: Sequence[str] = (),
 ) -> ScriptRun:
-    """Run an in-target script (on stdin) with the remote interpreter; nothing is written there."""
+    """Run an in-target script (on stdin) with the remote interpreter; nothing is written there.
+    ``extra``: ssh options of envaudit's own (a shared connection's ControlPath)."""
     address = parse_address(spec)
     return ScriptRun(
-        ssh_argv(address, options, remote_command(address, args)),
+        ssh_argv(address, options, remote_command(address, args), extra),
         script,
         target=spec.spelling,
         timeout=timeout,
@@ -159,17 +166,54 @@ def start_script(
 
 
 class SSHHost(ScriptTarget):
-    """``ssh://[user@]host[:port][/python]``: scanned by the remote interpreter, through OpenSSH."""
+    """``ssh://[user@]host[:port][/python]``: scanned by the remote interpreter, through OpenSSH.
+    Several targets on one host share one connection (``sshmux``)."""
+
+    def __init__(self, spec: TargetSpec, options: TargetOptions, environ: Mapping[str, str]) -> None:
+        super().__init__(spec, options, environ)
+        self.address = parse_address(spec)
+        ssh = options.ssh or SSHOptions()
+        self.key: Key = (
+            self.address.destination,
+            self.address.port,
+            ssh.options,
+            ssh.identity,
+            ssh.accept_new_host_keys,
+            ssh.connect_timeout,
+        )
+        SHARING.register(self.key)
+
+    def launch(self) -> Started | None:
+        # A host with several targets: its connection is made by a worker, the first of them,
+        # while the others of that host wait; launching early here would make one per target.
+        return None if SHARING.shared(self.key) else super().launch()
 
     def start(self, script: str, args: Sequence[str]) -> Started:
+        ssh = self.options.ssh or SSHOptions()
+        extra: list[str] = []
+        if SHARING.shared(self.key):
+            address = self.address
+            extra = SHARING.control_options(
+                self.key,
+                self.spec.spelling,
+                ssh_argv(address, ssh, None),
+                timeout=self.options.timeout,
+                environ=self.environ,
+                explain=lambda code, stderr: explain(address, code, stderr),
+            )
         return start_script(
             self.spec,
             script,
             args,
-            self.options.ssh or SSHOptions(),
+            ssh,
             timeout=self.options.timeout,
             environ=self.environ,
+            extra=extra,
         )
+
+    @classmethod
+    def release_all(cls) -> None:
+        SHARING.close()
 
     def scanner_args(self) -> list[str]:
         return [json.dumps({"environ": True})]  # the remote's own environment, redacted later

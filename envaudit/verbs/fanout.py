@@ -155,6 +155,8 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         for leftover in early.values():  # launched but never collected (an error): reaped here
             if not isinstance(leftover, EnvauditError):
                 leftover.kill()
+        for cls in dict.fromkeys(classes):  # shared SSH connections closed, whatever happened
+            cls.release_all()
 
 
 def _scan_environments(

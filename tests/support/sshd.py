@@ -74,7 +74,8 @@ class Lab:
             "IdentitiesOnly=yes",
         ]
 
-    def start(self, name: str, *, env: dict[str, str] | None = None) -> Host:
+    def start(self, name: str, *, env: dict[str, str] | None = None, log_level: str = "ERROR") -> Host:
+        """An sshd on loopback; ``log_level`` VERBOSE logs each authentication (tests count them)."""
         folder = self.root / name
         folder.mkdir()
         host = Host(name, free_port(), folder / "host_key")
@@ -85,7 +86,8 @@ class Lab:
             f"Port {host.port}\nListenAddress 127.0.0.1\nHostKey {host.host_key}\nPidFile {folder}/sshd.pid\n"
             f"AuthorizedKeysFile {self.root}/authorized_keys\nStrictModes no\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n"
-            "UsePAM no\nLogLevel ERROR\nMaxStartups 100:30:200\n" + (f"SetEnv {set_env}\n" if set_env else "")
+            f"UsePAM no\nLogLevel {log_level}\nMaxStartups 100:30:200\n"
+            + (f"SetEnv {set_env}\n" if set_env else "")
         )
         with open(folder / "sshd.log", "wb") as log:  # sshd keeps its own copy of the descriptor
             host.process = subprocess.Popen(
