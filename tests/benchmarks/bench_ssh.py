@@ -1,4 +1,5 @@
-"""Issue 5: scanning 20 loopback hosts with --jobs 20 against scanning one of them."""
+"""Issue 5: scanning 20 loopback hosts with --jobs 20 against scanning one of them; issue 17: eight
+interpreters on one host (one shared connection) against one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.support import sshd
 
 ENVAUDIT = str(Path(sys.executable).parent / "envaudit")
 HOSTS = 20
+PYENV = Path("/root/.pyenv/versions")
 
 
 def benchmarks() -> list[Benchmark]:
@@ -46,6 +48,8 @@ def benchmarks() -> list[Benchmark]:
         + f" < {shlex.quote(str(scanner))} > /dev/null &"
         for h in hosts
     )
+    pythons = interpreters_here()
+    eight = [f"py{i}={hosts[0].url(p)}" for i, p in enumerate(pythons)]  # NAME=: a repeat is a target too
     return [
         Benchmark(
             issue=5,
@@ -69,4 +73,26 @@ def benchmarks() -> list[Benchmark]:
             cwd=str(lab.root),
             rounds=7,
         ),
+        Benchmark(
+            issue=17,
+            name="8 interpreters on one SSH host",
+            candidate=[ENVAUDIT, "scan", *eight, "--jobs", "8", *common],
+            baseline=[ENVAUDIT, "scan", hosts[0].url(python), *common],
+            bar=2.0,
+            description=f"envaudit scan of 8 interpreters on one host ({len(set(pythons))} distinct)",
+            baseline_description="envaudit scan of one of them",
+            cwd=str(lab.root),
+            rounds=11,
+        ),
     ]
+
+
+def interpreters_here() -> list[str]:
+    """Eight interpreters of this machine (pyenv's, the system one, envaudit's), repeated if fewer."""
+    found = [
+        str(p)
+        for v in ("3.9", "3.10", "3.11", "3.12", "3.13")
+        for p in sorted(PYENV.glob(f"{v}.*/bin/python{v}"))[-1:]
+    ]
+    found += [p for p in ("/usr/bin/python3", sys.executable) if Path(p).exists()]
+    return [found[i % len(found)] for i in range(8)]
