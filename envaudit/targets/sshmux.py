@@ -88,13 +88,14 @@ class Sharing:
             if self._folder is None:
                 self._folder = tempfile.mkdtemp(prefix="envaudit-ssh-", dir=_socket_base())  # 0700
             path = str(Path(self._folder) / f"m{len(self._masters)}")
+            master = _Master(path, [])
+            self._masters[key] = master  # under the lock: the next host gets the next name
         # argv is "ssh OPTIONS -- DESTINATION"; the master's own options go before "--".
         split = argv.index("--")
         own = ["-N", "-f", "-o", "ControlMaster=yes", "-o", f"ControlPath={path}"]
         own += ["-o", f"ControlPersist={PERSIST_SECONDS}"]
         full = [*argv[:split], *own, *argv[split:]]
-        master = _Master(path, full)
-        self._masters[key] = master
+        master.argv = full
         # -f: ssh forks once authenticated and the parent exits; the child keeps no pipe of ours
         # (stderr goes to a file), so waiting for the parent never waits for the master.
         with tempfile.TemporaryFile() as errors:
