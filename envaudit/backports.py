@@ -22,11 +22,7 @@ from envaudit.vulnerability import Verdict, Vulnerability, preferred
 
 if TYPE_CHECKING:
     from envaudit.advisories import Advisory, AdvisoryIndex
-    from envaudit.model import Distribution, Distro, OSPackage
-
-
-def describe(package: OSPackage) -> str:
-    return f"{package.name} {package.version}"
+    from envaudit.model import Distribution, Distro
 
 
 def _ids(v: Vulnerability | Advisory) -> set[str]:
@@ -39,19 +35,19 @@ def _affects(advisory: Advisory, manager: str, version: str) -> bool:
     return any(osversions.in_range(manager, events, version) for events in advisory.ranges)
 
 
+def _fixed(advisory: Advisory) -> list[str]:
+    return [value for events in advisory.ranges for kind, value in events if kind == "fixed"]
+
+
 def _fix_at_or_below(advisory: Advisory, manager: str, version: str) -> str:
     """The fixed version the installed one is at or above (the evidence that it is fixed)."""
-    fixes = [
-        value
-        for events in advisory.ranges
-        for kind, value in events
-        if kind == "fixed" and osversions.compare(manager, value, version) <= 0
-    ]
+    fixes = [f for f in _fixed(advisory) if osversions.compare(manager, f, version) <= 0]
     return osversions.highest(manager, fixes) if fixes else ""
 
 
 def _fix_above(advisory: Advisory, manager: str, version: str) -> str | None:
-    fixes = [f for events in advisory.ranges for f in osversions.fixes_above(manager, events, version)]
+    """The smallest fixed version above the installed one: what to upgrade to."""
+    fixes = [f for f in _fixed(advisory) if osversions.compare(manager, f, version) > 0]
     return osversions.lowest(manager, fixes) if fixes else None
 
 
@@ -68,22 +64,23 @@ def judge(
     manager = package.manager
     release = osversions.distro_key(distro)
     ordered = osversions.comparable(manager)
-    records: list[Advisory] = []
-    if (
+    # Does the database hold this release's own advisories, in an order envaudit can apply?
+    covered = (
         index is not None
         and release is not None
         and ordered
         and osversions.manager_of(release) == manager
         and index.covers(release)
-    ):
+    )
+    records: list[Advisory] = []
+    if covered:
+        assert index is not None and release is not None
         records = index.for_os_package(release, package.source)
         if package.name != package.source:
             records += index.for_os_package(release, package.name)
-        covered = True
-    else:
-        covered = False
-    version = package.source_version if manager == "dpkg" else package.version
-    where = f"{describe(package)} ({manager})"
+    # Advisories name source packages and their versions (the same as the binary's but for binNMUs).
+    version = package.source_version
+    where = f"{package.name} {package.version} ({manager})"
     out: list[Vulnerability] = []
     affecting = [r for r in records if _affects(r, manager, version)]
     reported: set[str] = set()
@@ -175,7 +172,6 @@ def _make(
     os_package: str,
     evidence: str,
 ) -> Vulnerability:
-
     return Vulnerability(
         package=dist.canonical_name,
         name=dist.name,

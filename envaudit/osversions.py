@@ -189,10 +189,6 @@ def lowest(manager: str, versions: Iterable[str]) -> str:
     return min(versions, key=cmp_to_key(COMPARE[manager]))
 
 
-def fixes_above(manager: str, events: Iterable[Event], version: str) -> list[str]:
-    return [value for kind, value in events if kind == "fixed" and compare(manager, value, version) > 0]
-
-
 # --- ecosystems -------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class Sharing:
         *,
         timeout: float,
         environ: Mapping[str, str],
-        explain: object,
+        explain: Callable[[int, bytes], str],
     ) -> list[str]:
         """``-o`` options that route a session through the host's master, made now if it is the
         first; ``[]`` (a connection of its own) when the master could not be made for another reason
@@ -82,7 +82,13 @@ class Sharing:
         return ["-o", "ControlMaster=no", "-o", f"ControlPath={master.path}"]
 
     def _start(
-        self, key: Key, argv: list[str], *, timeout: float, environ: Mapping[str, str], explain: object
+        self,
+        key: Key,
+        argv: list[str],
+        *,
+        timeout: float,
+        environ: Mapping[str, str],
+        explain: Callable[[int, bytes], str],
     ) -> _Master:
         with self._lock:
             if self._folder is None:
@@ -123,8 +129,7 @@ class Sharing:
         if code == 0 and Path(path).exists():
             master.ready = True
         elif code == 255 and b"unix_listener" not in stderr and b"ControlPath" not in stderr:
-            assert callable(explain)
-            master.error = str(explain(code, stderr))
+            master.error = explain(code, stderr)
         return master
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
+from envaudit.inprocess import ospackages
 from envaudit.targets import tarwalk
 
 MAX_FILE = 256 * 1024  # the most read of any one file: metadata headers come first and are small
@@ -29,9 +30,9 @@ MAX_PROJECT_FILE = 8 * 1024 * 1024
 # The OS package databases that say which package owns a distribution, and the changelogs of the
 # packages (their caps one byte above the OS package reader's, so it sees what is too large).
 PACKAGE_DATABASES = ("var/lib/dpkg/status", "lib/apk/db/installed", "var/lib/rpm/rpmdb.sqlite")
-MAX_DATABASE = 64 * 1024 * 1024 + 1
-MAX_PACKAGE_LIST = 16 * 1024 * 1024 + 1
-MAX_CHANGELOG = 4 * 1024 * 1024
+MAX_DATABASE = ospackages.MAX_DATABASE + 1
+MAX_PACKAGE_LIST = ospackages.MAX_LIST + 1
+MAX_CHANGELOG = ospackages.MAX_CHANGELOG  # compressed: the reader reads at most this much of one
 SITE_DIRS = ("site-packages", "dist-packages")
 PYTHON_BIN = re.compile(r"(^|/)bin/python(3(\.\d+)?)?$")
 
