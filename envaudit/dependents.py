@@ -3,6 +3,7 @@ root causes ("required by requests") and the lock checks ("pulled in by pydantic
 
 from __future__ import annotations
 
+import functools
 import re
 
 from envaudit.model import Snapshot
@@ -13,11 +14,8 @@ _SEPARATORS = re.compile(r"[-_.]+")
 
 
 class ReverseDependencies:
-    """Which distributions require each of ``names`` (not only under an extra), found on first use.
-
-    Only the names asked about are looked for: a snapshot of thousands of distributions has tens of
-    thousands of Requires-Dist lines, and indexing all of them would cost more than the whole diff.
-    """
+    """Which distributions require each of ``names`` (not only under an extra), found on first use:
+    most diffs never ask."""
 
     def __init__(self, snapshot: Snapshot, names: frozenset[str]) -> None:
         self._snapshot = snapshot
@@ -29,16 +27,21 @@ class ReverseDependencies:
             parents: dict[str, list[str]] = {}
             names = self._names
             for dist in self._snapshot.distributions:
-                for req in dist.requires_dist:
-                    match = _NAME.match(req)  # anchored: tries one position, unlike a search
-                    if match is None:
-                        continue
-                    key = match.group(1).lower()
-                    if "_" in key or "." in key:
-                        key = _SEPARATORS.sub("-", key)
-                    if key in names and not _EXTRA_ONLY.search(req):
-                        found = parents.setdefault(key, [])
-                        if not found or found[-1] != dist.name:
-                            found.append(dist.name)
+                for key in required(dist.requires_dist) & names:
+                    parents.setdefault(key, []).append(dist.name)
             self._parents = parents
         return self._parents.get(name, [])
+
+
+@functools.lru_cache(maxsize=16384)
+def required(requires_dist: tuple[str, ...]) -> frozenset[str]:
+    """The canonical names a distribution requires (not only under an extra). Remembered: the
+    snapshots of a fleet repeat the same Requires-Dist lists thousands of times."""
+    found: set[str] = set()
+    for req in requires_dist:
+        match = _NAME.match(req)  # anchored: tries one position, unlike a search
+        if match is None or _EXTRA_ONLY.search(req):
+            continue
+        key = match.group(1).lower()
+        found.add(_SEPARATORS.sub("-", key) if "_" in key or "." in key else key)
+    return frozenset(found)

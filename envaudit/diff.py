@@ -20,6 +20,7 @@ from envaudit.findings import (
     Severity,
     finding,
 )
+from envaudit.fleet import summarise
 from envaudit.model import (
     Distribution,
     EnvVar,
@@ -140,13 +141,17 @@ def root_cause(
 
 
 def diff_distributions(ref: Labelled, other: Labelled) -> list[Finding]:
+    if ref.snapshot.distributions is other.snapshot.distributions:  # shared when loaded together
+        return []
     envs = (ref.label, other.label)
     out: list[Finding] = []
     mine = {d.canonical_name: d for d in ref.snapshot.distributions}
     theirs = {d.canonical_name: d for d in other.snapshot.distributions}
     changed = frozenset(n for n, a in mine.items() if n in theirs and theirs[n].version != a.version)
     dependents = ReverseDependencies(other.snapshot, changed)
-    for name in sorted(mine.keys() | theirs.keys()):
+    # Snapshots loaded together share the objects of equal distributions (snapshot_io): in a fleet,
+    # most pairs are the same object and need no look.
+    for name in sorted(n for n in mine.keys() | theirs.keys() if mine.get(n) is not theirs.get(n)):
         a, b = mine.get(name), theirs.get(name)
         if a is None and b is not None:
             out.append(
@@ -331,10 +336,15 @@ def _shown(var: EnvVar) -> str:
 def diff_environment(ref: Labelled, other: Labelled) -> list[Finding]:
     envs = (ref.label, other.label)
     same_key = ref.snapshot.provenance.fingerprint_key_id == other.snapshot.provenance.fingerprint_key_id
+    if same_key and ref.snapshot.environment is other.snapshot.environment:  # shared when loaded together
+        return []
     mine = {v.name: v for v in ref.snapshot.environment}
     theirs = {v.name: v for v in other.snapshot.environment}
     out: list[Finding] = []
-    for name in sorted(mine.keys() | theirs.keys()):
+    # Equal variables of snapshots loaded together are one object (snapshot_io): no change, unless
+    # their secrets were fingerprinted with different keys.
+    names = mine.keys() | theirs.keys()
+    for name in sorted(names if not same_key else (n for n in names if mine.get(n) is not theirs.get(n))):
         a, b = mine.get(name), theirs.get(name)
         relevant = bool((a and a.relevant) or (b and b.relevant))
         severity = Severity.WARNING if relevant else Severity.INFO
@@ -409,6 +419,8 @@ def _requirement_key(r: Requirement) -> tuple[str, int | None, str]:
 
 
 def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
+    if ref.snapshot.requirements is other.snapshot.requirements:  # shared when loaded together
+        return []
     envs = (ref.label, other.label)
     mine = {_requirement_key(r): r for r in ref.snapshot.requirements}
     out: list[Finding] = []
@@ -523,10 +535,12 @@ def diff(
 
             findings.extend(lock_findings(item.label, item.snapshot))
             checks.append(Check(f"lock files: {item.label}", "locks", (item.label,)))
+    rows = matrix(ordered) if len(ordered) > 2 else ()
     return Report(
         command="diff",
         environments=tuple(environment_of(i) for i in ordered),
         findings=tuple(findings),
         checks=tuple(checks),
-        matrix=matrix(ordered) if len(ordered) > 2 else (),
+        matrix=rows,
+        fleet=summarise(ordered, rows) if len(ordered) > 2 else None,
     )

@@ -16,6 +16,7 @@ from envaudit.rules import rule
 from envaudit.severity import FailOn, Severity
 
 if TYPE_CHECKING:
+    from envaudit.fleet import Fleet
     from envaudit.model import Snapshot
 
 __all__ = ["FailOn", "Severity"]  # re-exported: a finding's reader needs both
@@ -111,6 +112,7 @@ class Report:
     findings: tuple[Finding, ...]
     checks: tuple[Check, ...] = ()
     matrix: tuple[MatrixRow, ...] = ()
+    fleet: Fleet | None = None  # with three or more environments: who shares what, who stands out
     verdict: Verdict | None = None
     summary: StrPairs = field(default=())  # extra counts a command wants in the summary line
     # Where findings without a location of their own are anchored in formats that need a file (SARIF):

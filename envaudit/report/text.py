@@ -13,6 +13,21 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, TextIO
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
+from envaudit.hostlist import shown
+from envaudit.report.fleet_view import (
+    RANGES,
+    SHOWN_GROUPS,
+    SHOWN_OUTLIERS,
+    WIDE_FLEET,
+    Said,
+    differences,
+    fleet_of,
+    is_fleet,
+    overview,
+    package_split,
+    plural,
+    said_once,
+)
 from envaudit.report.summary import summary_line
 from envaudit.terminal import colour
 from envaudit.textsafe import one_line, terminal
@@ -25,7 +40,6 @@ Line = list[Segment]
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 ORDER = ("interpreter", "distributions", "requirements", "environment")
-WIDE_FLEET = 6  # above this many environments, the matrix is listed rather than tabulated
 INDENT = " " * 16  # under the message column: "  warning EA101 "
 PLAIN_WIDTH = 80
 NOTHING_FOUND = {"diff": "no differences found", "audit": "no known vulnerabilities found"}
@@ -74,6 +88,8 @@ def layout(report: Report, width: int) -> list[Line]:
     compared = report.command in ("diff", "gate", "probe")
     title = f"envaudit {report.command}" + (f" · reference {report.reference}" if envs and compared else "")
     lines.append([(title, "bold")])
+    if is_fleet(report):
+        return lines + _fleet(report, width)
     for e in envs:
         line: Line = [
             ("  ", None),
@@ -99,6 +115,11 @@ def layout(report: Report, width: int) -> list[Line]:
         lines.append([(f"{check} ({len(items)})", "bold")])
         for f in sorted(items, key=lambda f: (-f.severity.rank, f.environments[-1:], f.subject)):
             lines.extend(_finding(f, many, width))
+    return lines + _ending(report, width)
+
+
+def _ending(report: Report, width: int) -> list[Line]:
+    lines: list[Line] = []
     if report.verdict is not None:
         lines.extend(_verdict(report))
     if report.unscanned:
@@ -111,6 +132,87 @@ def layout(report: Report, width: int) -> list[Line]:
         lines += [[], [(NOTHING_FOUND.get(report.command, "nothing found"), "green")]]
     lines += [[], [(summary_line(report), "bold")]]  # one line, whatever its length, for grep
     return lines
+
+
+def _fleet(report: Report, width: int) -> list[Line]:
+    """A fleet: counted and grouped, host names in ranges, each thing said once."""
+    fleet = fleet_of(report)
+    lines: list[Line] = []
+    for text in overview(report):
+        lines.extend(_wrap_line([("  " + text, None)], width, "    "))
+    if fleet.groups:
+        lines += [[], [(f"groups ({len(fleet.groups)}: identical packages, not the reference's)", "bold")]]
+        for group in fleet.groups[:SHOWN_GROUPS]:
+            lines.extend(
+                _wrap_line(
+                    [
+                        (f"  {len(group.members)} on {shown(group.members, RANGES)}: ", None),
+                        (differences(group.differs), "yellow"),
+                    ],
+                    width,
+                    "    ",
+                )
+            )
+        if len(fleet.groups) > SHOWN_GROUPS:
+            lines.append(
+                [(f"  and {len(fleet.groups) - SHOWN_GROUPS} more groups (see the JSON report)", "dim")]
+            )
+    if fleet.outliers:
+        count = len(fleet.outliers)
+        head = f"outliers ({count}, farthest from the consensus first" + (
+            f"; {SHOWN_OUTLIERS} shown)" if count > SHOWN_OUTLIERS else ")"
+        )
+        lines += [[], [(head, "bold")]]
+        for o in fleet.outliers[:SHOWN_OUTLIERS]:
+            lines.extend(
+                _wrap_line(
+                    [
+                        ("  ", None),
+                        (o.label, "bold"),
+                        (f": {plural(o.distance, 'difference')}: ", None),
+                        (differences(o.differs), "yellow"),
+                    ],
+                    width,
+                    "    ",
+                )
+            )
+    labels = [e.label for e in report.environments]
+    if report.matrix:
+        lines += [[], [(f"packages that differ ({len(report.matrix)}, consensus first)", "bold")]]
+        for row in report.matrix:
+            lines.extend(
+                _wrap_line(
+                    [("  ", None), (row.package, "bold"), (": " + package_split(row, labels), None)],
+                    width,
+                    "    ",
+                )
+            )
+    shown_checks: dict[str, list[Said]] = defaultdict(list)
+    for said in said_once(f for f in report.findings if f.check != "distributions"):
+        shown_checks[said.check].append(said)
+    folded = sum(1 for f in report.findings if f.check == "distributions")
+    if folded:
+        lines += [[], [(f"distributions: {folded} findings, shown in the packages above", "bold")]]
+    for check in sorted(shown_checks, key=lambda c: (ORDER.index(c) if c in ORDER else len(ORDER), c)):
+        items = shown_checks[check]
+        lines += [[], [(f"{check} ({sum(len(s.members) for s in items)})", "bold")]]
+        for said in items:
+            lines.extend(_said(said, width))
+    return lines + _ending(report, width)
+
+
+def _said(said: Said, width: int) -> list[Line]:
+    where = f" — on {len(said.members)}: {shown(said.members, RANGES)}"
+    wrapped = textwrap.wrap(
+        said.message + where, width=max(20, width - len(INDENT)), break_on_hyphens=False
+    ) or [""]
+    first: Line = [
+        (f"  {said.severity.value:<7} ", STYLE[said.severity]),
+        (said.rule, "cyan"),
+        (" " + wrapped[0], None),
+    ]
+    rest: list[Line] = [[(INDENT + more, None)] for more in wrapped[1:]]
+    return [first, *rest]
 
 
 def _finding(f: Finding, many: bool, width: int) -> list[Line]:

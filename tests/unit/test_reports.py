@@ -94,7 +94,14 @@ def gate_report() -> Report:
     envs = tuple(e for e in base.environments if e.label in ("dev", "prod"))
     checks = tuple(c for c in base.checks if c.environments == ("dev", "prod"))
     return dataclasses.replace(
-        base, command="gate", environments=envs, findings=findings, checks=checks, matrix=(), verdict=verdict
+        base,
+        command="gate",
+        environments=envs,
+        findings=findings,
+        checks=checks,
+        matrix=(),
+        fleet=None,
+        verdict=verdict,
     )
 
 
