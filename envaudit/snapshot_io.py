@@ -348,9 +348,9 @@ def _shared_sequence(decoder: Decoder, typed: tuple[str, ...]) -> Decoder:
             candidates = seen.setdefault(key, [])
         except TypeError:  # an unhashable name: the decoder says what is wrong
             return decoder(value)  # type: ignore[no-any-return]
-        for raw, classes, result in candidates:
+        for raw, classes, known in candidates:
             if raw == value and (not typed or classes == _classes(value, typed)):
-                return result
+                return known
         result: tuple[Any, ...] = decoder(value)
         if len(candidates) < 4:
             if len(seen) >= MAX_SHARED_LISTS:
