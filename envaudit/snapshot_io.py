@@ -212,7 +212,7 @@ _SHARED: dict[Any, tuple[str, tuple[str, ...]]] = {
     EnvVar: ("name", ("redacted", "relevant")),
 }
 assert all(len(typed) <= 2 for _, typed in _SHARED.values())  # _shared checks two at most
-MAX_SHARED = 100_000  # decoded objects remembered per class; past it, the memory starts again
+MAX_SHARED = 20_000  # decoded objects remembered per class (with their JSON); past it, memory starts again
 # JSON gives exact types, so a class check is enough; bool is not an int here, as it should not be.
 _SIMPLE = {str: "a string", int: "an integer", bool: "true or false"}
 

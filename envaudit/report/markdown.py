@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from envaudit.findings import Finding, Report, Severity
+from envaudit.hostlist import shown
+from envaudit.report.fleet_view import (
+    RANGES,
+    SHOWN_GROUPS,
+    SHOWN_OUTLIERS,
+    Said,
+    differences,
+    fleet_of,
+    is_fleet,
+    overview,
+    package_split,
+    said_once,
+)
 from envaudit.report.summary import counts
 from envaudit.textsafe import markdown as cell
 from envaudit.textsafe import markdown_code as code
@@ -35,9 +48,13 @@ def _head(report: Report, c: dict[Severity, int], status: str) -> list[str]:
         f"{c[Severity.WARNING]} warnings · {c[Severity.INFO]} info",
         "",
     ]
-    for i, e in enumerate(report.environments):
-        role = "reference" if i == 0 else "compared"
-        lines.append(f"- {role}: **{cell(e.label)}** — {cell(e.python)}, {e.distributions} distributions")
+    if is_fleet(report):
+        lines.append(f"- reference: **{cell(report.reference)}**")
+        lines += [f"- {cell(text)}" for text in overview(report)]
+    else:
+        for i, e in enumerate(report.environments):
+            role = "reference" if i == 0 else "compared"
+            lines.append(f"- {role}: **{cell(e.label)}** — {cell(e.python)}, {e.distributions} distributions")
     lines.append("")
     if report.unscanned:
         lines.append("**Not scanned** (the run fails):")
@@ -59,8 +76,11 @@ def _fits(rows: list[str], budget: int) -> int:
 def _findings(report: Report, budget: int) -> list[str]:
     if not report.findings:
         return ["No findings." if report.unscanned else "No differences found.", ""]
-    ordered = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check, f.subject))
-    rows = [_row(f) for f in ordered[:MAX_ROWS]]
+    if is_fleet(report):  # each thing said once, with the environments it was said of
+        ordered: list[Finding | Said] = list(said_once(report.findings))
+    else:
+        ordered = sorted(report.findings, key=lambda f: (-f.severity.rank, f.check, f.subject))
+    rows = [_row(f) if isinstance(f, Finding) else _said_row(f) for f in ordered[:MAX_ROWS]]
     shown = _fits(rows, budget - 300)  # room for the header and the "more" line
     lines = ["| severity | rule | environment | finding | where |", "|---|---|---|---|---|", *rows[:shown]]
     if len(ordered) > shown:
@@ -68,7 +88,57 @@ def _findings(report: Report, budget: int) -> list[str]:
     return [*lines, ""]
 
 
+def _fleet(report: Report, budget: int) -> list[str]:
+    """Groups, outliers and how each package splits, in place of a matrix a page cannot hold."""
+    fleet = fleet_of(report)
+    labels = [e.label for e in report.environments]
+    lines: list[str] = []
+    if fleet.groups:
+        lines += ["| group | environments | differs from the reference |", "|---|---|---|"]
+        lines += [
+            f"| {i} | {len(g.members)}: {cell(shown(g.members, RANGES))} | {cell(differences(g.differs))} |"
+            for i, g in enumerate(fleet.groups[:SHOWN_GROUPS], 1)
+        ]
+        lines.append("")
+    if fleet.outliers:
+        lines += [
+            f"<details><summary>Outliers, farthest from the consensus first ({len(fleet.outliers)})"
+            "</summary>",
+            "",
+            "| environment | differences | what differs |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {cell(o.label)} | {o.distance} | {cell(differences(o.differs))} |"
+            for o in fleet.outliers[:SHOWN_OUTLIERS]
+        ]
+        lines += ["", "</details>", ""]
+    rows = [
+        f"| {cell(row.package)} | {cell(package_split(row, labels))} |" for row in report.matrix[:MAX_ROWS]
+    ]
+    if rows:
+        head = [
+            f"<details><summary>Packages that differ ({len(report.matrix)})</summary>",
+            "",
+            "| package | versions (consensus first) |",
+            "|---|---|",
+        ]
+        shown_rows = _fits(rows, budget - sum(len(line) + 1 for line in (*lines, *head)) - 300)
+        lines += [*head, *rows[:shown_rows]]
+        if len(report.matrix) > shown_rows:
+            lines.append(f"| … and {len(report.matrix) - shown_rows} more packages (see the JSON report) | |")
+        lines += ["", "</details>", ""]
+    return lines if sum(len(line) + 1 for line in lines) <= budget else []
+
+
+def _said_row(said: Said) -> str:
+    where = f"{len(said.members)}: {shown(said.members, RANGES)}"
+    return f"| {ICON[said.severity]} | {code(said.rule)} | {cell(where)} | {cell(said.message)} | |"
+
+
 def _matrix(report: Report, budget: int) -> list[str]:
+    if is_fleet(report):
+        return _fleet(report, budget)
     lines: list[str] = []
     if report.matrix and budget > 1000:
         labels = [e.label for e in report.environments]
