@@ -98,3 +98,9 @@ def xml(text: str) -> str:
     """``text`` that XML 1.0 can hold (ElementTree escapes <, & and quotes itself): characters it
     cannot hold are shown as escapes instead of making the document ill-formed."""
     return _NOT_XML.sub(_escape, text)
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML, in an element or a quoted attribute: every ``<``, ``>``, ``&`` and quote
+    escaped (no tag or script from a target ever runs), line breaks and controls shown as escapes."""
+    return html.escape(one_line(text), quote=True)

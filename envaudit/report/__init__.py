@@ -25,6 +25,7 @@ class ReportFormat(StrEnum):
     SARIF = "sarif"
     JUNIT = "junit"
     CYCLONEDX = "cyclonedx-json"  # an SBOM with the audit's vulnerabilities: audit only
+    HTML = "html"
 
     @property
     def suffix(self) -> str:
@@ -45,6 +46,7 @@ class ScanFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     CYCLONEDX = "cyclonedx-json"
+    HTML = "html"
 
 
 class Renderer(Protocol):
@@ -58,9 +60,11 @@ FORMATS: dict[tuple[str, str], str] = {
     ("report", "sarif"): "envaudit.report.sarif",
     ("report", "junit"): "envaudit.report.junit",
     ("report", "cyclonedx-json"): "envaudit.report.cyclonedx",
+    ("report", "html"): "envaudit.report.html",
     ("scan", "text"): "envaudit.report.scan_text",
     ("scan", "json"): "envaudit.report.scan_json",
     ("scan", "cyclonedx-json"): "envaudit.report.cyclonedx",
+    ("scan", "html"): "envaudit.report.scan_html",
     ("pin", "text"): "envaudit.report.pin_text",
     ("pin", "json"): "envaudit.report.pin_json",
 }
