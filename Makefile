@@ -34,16 +34,19 @@ demo: bytecode
 	bash fixtures/demo/run.sh
 
 # System components the integration tests use, installed when missing (CI starts from a bare
-# machine): sshd to stand for remote hosts, a Docker engine and debootstrap for the fixture images.
+# machine): sshd to stand for remote hosts, a Docker engine and debootstrap for the fixture images,
+# Chromium and its WebDriver to open the HTML reports in a real browser.
 # Without root, the tests that need them skip (and fail under CI=true).
 system-deps:
 	@missing=""; \
 	command -v /usr/sbin/sshd >/dev/null 2>&1 || missing="$$missing openssh-server openssh-client"; \
 	command -v dockerd >/dev/null 2>&1 || missing="$$missing docker.io"; \
 	command -v debootstrap >/dev/null 2>&1 || missing="$$missing debootstrap"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing$$missing (for the SSH and Docker tests)"; \
+	    echo "installing$$missing (for the SSH, Docker and browser tests)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	      $$missing >/dev/null; \
 	  else echo "note: missing$$missing and no root to install them: the tests that need them will skip"; fi; \
