@@ -395,6 +395,13 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="more targets, one per line (# starts a comment): a fleet of ssh:// hosts, say",
     )
+    parser.add_argument(
+        "--progress",
+        choices=["auto", "live", "plain", "none"],
+        default="auto",
+        help="progress on stderr: live (counts, the slowest running targets), plain (one line per "
+        "finished target, for CI logs), none; auto: live on a terminal with several targets",
+    )
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
@@ -511,35 +518,12 @@ def _targets(args: argparse.Namespace, default: Sequence[str] = ()) -> list[str]
 
 
 @contextlib.contextmanager
-def _progress(count: int) -> Iterator[api.Progress | None]:
-    """A progress bar on a terminal (stderr) when there are several targets; nothing otherwise."""
-    # Only on an interactive terminal: FORCE_COLOR colours a CI log, but a live bar does not belong in one.
-    if count < 2 or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _progress(args: argparse.Namespace, options: api.ScanOptions, count: int) -> Iterator[api.ScanOptions]:
+    """``options`` reporting each target's progress on stderr as ``--progress`` says."""
+    from envaudit.progress import ProgressMode, reporting
 
-    with Progress(
-        TextColumn("scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        from envaudit.textsafe import one_line
-
-        task = bar.add_task("", total=count)
-
-        def advance(result: api.TargetResult) -> None:
-            failed = " (failed)" if result.error is not None else ""
-            # A target's name is data: never rich markup, never a control sequence.
-            bar.update(task, advance=1, description=escape(one_line(f"{result.spec.name}{failed}")))
-
-        yield advance
+    with reporting(options, count, ProgressMode(getattr(args, "progress", "auto"))) as reported:
+        yield reported
 
 
 @contextlib.contextmanager
@@ -568,8 +552,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     targets = _targets(args, default=["local"])
     options = _with_probes(args, _scan_options(args))
-    with _progress(len(targets)) as progress:
-        results = fanout.scan(targets, replace(options, progress=progress))
+    with _progress(args, options, len(targets)) as reported:
+        results = fanout.scan(targets, reported)
     snapshots = [r.snapshot for r in results if r.snapshot is not None]
     failures = [r.error for r in results if r.error is not None]
     from envaudit import snapshot_io
@@ -679,8 +663,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     targets = _targets(args)
     options = _with_probes(args, _scan_options(args))
-    with _progress(len(targets) + (args.baseline is not None)) as progress:
-        judged = verbs_diff.diff(targets, replace(options, progress=progress), baseline=args.baseline)
+    with _progress(args, options, len(targets) + (args.baseline is not None)) as reported:
+        judged = verbs_diff.diff(targets, reported, baseline=args.baseline)
     return _report_and_exit(judged, args, args.fail_on)
 
 
@@ -715,8 +699,8 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     targets = _targets(args)
     options = _scan_options(args)
     opts = _probe_options(args, options)
-    with _progress(len(targets) + (args.baseline is not None)) as progress:
-        judged = verbs_probe.probe(targets, replace(options, progress=progress), opts, baseline=args.baseline)
+    with _progress(args, options, len(targets) + (args.baseline is not None)) as reported:
+        judged = verbs_probe.probe(targets, reported, opts, baseline=args.baseline)
     return _report_and_exit(judged, args, args.fail_on)
 
 
@@ -745,9 +729,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     # The first read of an advisory database builds its index (seconds), a service is queried per
     # distribution: a spinner says so on a terminal (the bar of a multi-target scan says it otherwise).
     what = "reading the advisory database" if opts.advisory_db else f"querying {opts.service}"
-    with _progress(len(targets)) as progress, _spinner(f"auditing: {what}", progress is None):
-        scan_options = replace(options, progress=progress)
-        judged = verbs_audit.audit(targets, scan_options, opts, declared=declared)
+    with (
+        _progress(args, options, len(targets)) as reported,
+        _spinner(f"auditing: {what}", reported.progress is None and args.progress != "none"),
+    ):
+        judged = verbs_audit.audit(targets, reported, opts, declared=declared)
     # A vulnerability is an error (EA701); --strict makes what could not be checked one too.
     code = _report_and_exit(judged, args, FailOn.ERROR)
     if args.fix:

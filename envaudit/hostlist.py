@@ -12,12 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_LAST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$", re.DOTALL)
+# ASCII digits only: int() reads other scripts' digits too, and would write them back as ASCII.
+_LAST_NUMBER = re.compile(r"^(.*?)([0-9]+)([^0-9]*)$", re.DOTALL)
+_NUMBERS = re.compile(r"([0-9]+)")
 
 
 def natural_key(name: str) -> tuple[object, ...]:
     """Sort key that puts web-2 before web-10."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_NUMBERS.split(name)))
 
 
 def compress(names: Iterable[str]) -> list[str]:

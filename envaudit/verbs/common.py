@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from envaudit.targets.ssh import SSHOptions
 
 Progress = Callable[["TargetResult"], None]
+Started = Callable[["TargetSpec"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class ScanOptions:
     jobs: int = defaults.JOBS
     read_requirements: bool = True  # pin reads its own file and needs no project check
     progress: Progress | None = None  # told as each target finishes
+    started: Started | None = None  # told as each target starts (live progress names the slowest)
     probe: ProbeOptions | None = None  # also run the behavioural probes in each live target
     allow_outside_includes: bool = False  # -r/-c may name files outside the project and its repository
     repo_root: Path | None = None  # reports' paths are relative to it (default: the git work tree)

@@ -130,6 +130,8 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         def one(index: int, peer: Snapshot | None = None) -> TargetResult:
             target = targets[index]
             started = early.pop(index, None)
+            if options.started is not None:
+                options.started(target.spec)
             try:
                 if isinstance(started, EnvauditError):
                     raise started

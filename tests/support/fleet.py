@@ -44,6 +44,11 @@ def _bumped(version: str, rng: random.Random) -> str:
     return rng.choice([f"{major + 1}.0.0", f"{major}.{minor + 1}.0", f"{major}.{minor}.{patch + 1}"])
 
 
+def _moved(d: Distribution, changes: dict[str, str | None]) -> Distribution:
+    version = changes.get(d.canonical_name)
+    return d if version is None else dataclasses.replace(d, version=version)
+
+
 def labels_for(count: int) -> list[str]:
     width = len(str(count))
     out: list[str] = []
@@ -87,12 +92,9 @@ def make(folder: Path, template: Snapshot, count: int = 1000, size: int = 115, s
     python12 = dataclasses.replace(template.interpreter, version="3.12.8")
     paths: list[Path] = []
     for label in labels:
+        mine = changes[label]
         dists = tuple(
-            dataclasses.replace(d, version=v)
-            if (v := changes[label].get(d.canonical_name, d.version)) != d.version
-            else d
-            for d in base
-            if not (d.canonical_name in changes[label] and changes[label][d.canonical_name] is None)
+            _moved(d, mine) for d in base if not (d.canonical_name in mine and mine[d.canonical_name] is None)
         )
         snapshot = dataclasses.replace(
             template,
