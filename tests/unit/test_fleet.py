@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from envaudit import diff, snapshot_io
 from envaudit.findings import Labelled
 from envaudit.hostlist import compress, natural_key, shown
+from envaudit.model import PinKind, RequirementStatus, Snapshot
 from envaudit.report import render
 from tests.support import fleet
-from envaudit.model import PinKind, RequirementStatus, Snapshot
 from tests.support.snapshots import requirement, snapshot, var
 
 
