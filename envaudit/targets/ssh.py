@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ from envaudit.targets import GRAMMAR_TIP, TargetSpec
 from envaudit.targets.base import ScriptTarget, Started, TargetOptions
 from envaudit.targets.local import describe_failure
 from envaudit.targets.runner import ScriptRun
-from envaudit.targets.sshmux import SHARING, Key
+from envaudit.targets.sshmux import SHARING, InSlot, Key
 
 REMOTE_DEFAULT_PYTHON = "python3"
 
@@ -187,6 +187,23 @@ class SSHHost(ScriptTarget):
         # A host with several targets: its connection is made by a worker, the first of them,
         # while the others of that host wait; launching early here would make one per target.
         return None if SHARING.shared(self.key) else super().launch()
+
+    def start_scan(self) -> Started:
+        return self._in_slot("scan", super().start_scan)
+
+    def start_probes(self, script: str, args: Sequence[str]) -> Started:
+        return self._in_slot("probe", lambda: super(SSHHost, self).start_probes(script, args))
+
+    def _in_slot(self, kind: str, start: Callable[[], Started]) -> Started:
+        """On a shared connection, at most ``sshmux.SESSIONS[kind]`` such sessions at a time."""
+        if not SHARING.shared(self.key):
+            return start()
+        slot = SHARING.slot(self.key, kind, self.spec.spelling)
+        try:
+            return InSlot(start(), slot)
+        except BaseException:
+            slot.release()
+            raise
 
     def start(self, script: str, args: Sequence[str]) -> Started:
         ssh = self.options.ssh or SSHOptions()

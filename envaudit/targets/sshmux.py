@@ -21,8 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envaudit.errors import TargetError
+from envaudit.targets.base import Started
 
 PERSIST_SECONDS = 60  # how long an orphaned master (envaudit killed with SIGKILL) outlives its use
+# sshd allows 10 sessions per connection by default (MaxSessions); past that it refuses the session
+# and ssh quietly opens a connection of its own. Scans and probes of one host wait for a slot, in
+# pools of their own (a target holds its probe session while it waits for its scan session).
+SESSIONS = {"scan": 5, "probe": 4}
 
 # The identity of a connection: the same destination reached with other options is another one.
 Key = tuple[str, int | None, tuple[str, ...], str | None, bool, int]
@@ -45,6 +50,8 @@ class Sharing:
         self._counts: dict[Key, int] = {}
         self._host_locks: dict[Key, threading.Lock] = {}
         self._masters: dict[Key, _Master] = {}
+        self._slots: dict[tuple[Key, str], threading.BoundedSemaphore] = {}
+        self._generation = 0  # counts close(): a slot waited for in an earlier run is never given
         self._folder: str | None = None
 
     def register(self, key: Key) -> None:
@@ -54,6 +61,17 @@ class Sharing:
     def shared(self, key: Key) -> bool:
         with self._lock:
             return self._counts.get(key, 0) > 1
+
+    def slot(self, key: Key, kind: str, target: str) -> threading.BoundedSemaphore:
+        """A slot of the host's pool of ``kind`` sessions (``SESSIONS``), acquired: release it when
+        the session ends. TargetError if the run ends first (Ctrl-C): no worker waits forever."""
+        with self._lock:
+            pool = self._slots.setdefault((key, kind), threading.BoundedSemaphore(SESSIONS[kind]))
+            generation = self._generation
+        while not pool.acquire(timeout=0.2):
+            if self._generation != generation:
+                raise TargetError(target, "the run was stopped before its turn on the connection")
+        return pool
 
     def control_options(
         self,
@@ -138,6 +156,8 @@ class Sharing:
             masters, self._masters = list(self._masters.values()), {}
             folder, self._folder = self._folder, None
             self._counts.clear()
+            self._slots.clear()
+            self._generation += 1
         for master in masters:
             if master.process is not None and master.process.poll() is None:
                 master.process.kill()  # still connecting: the run is over
@@ -162,3 +182,32 @@ def _socket_base() -> str:
 
 
 SHARING = Sharing()  # one run per process: the CLI's, or an API caller's scan() (closed at its end)
+
+
+class InSlot:
+    """A session started in a slot of its host's pool: the slot is given back once the session's
+    output is collected or it is killed, whichever comes first."""
+
+    def __init__(self, started: Started, slot: threading.BoundedSemaphore) -> None:
+        self._started = started
+        self._slot: threading.BoundedSemaphore | None = slot
+        self._lock = threading.Lock()
+        self.requested = started.requested
+
+    def _release(self) -> None:
+        with self._lock:
+            slot, self._slot = self._slot, None
+        if slot is not None:
+            slot.release()
+
+    def result(self) -> str:
+        try:
+            return self._started.result()
+        finally:
+            self._release()
+
+    def kill(self) -> None:
+        try:
+            self._started.kill()
+        finally:
+            self._release()
