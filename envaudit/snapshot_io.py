@@ -57,10 +57,12 @@ def to_jsonable(value: Any) -> Any:
             return list(value)
         return [to_jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            name: dict(getattr(value, name)) if pairs else to_jsonable(getattr(value, name))
-            for name, pairs in _fields_of(type(value))
-        }
+        out = {}
+        for name, pairs in _fields_of(type(value)):
+            v = getattr(value, name)
+            # Most fields are plain strings or null: no call needed (thousands of findings in a fleet).
+            out[name] = v if v is None or v.__class__ is str else dict(v) if pairs else to_jsonable(v)
+        return out
     if isinstance(value, Enum):
         return value.value
     return value

@@ -7,6 +7,7 @@ import sys
 from tests.benchmarks import (
     bench_audit,
     bench_diff,
+    bench_fleet,
     bench_image,
     bench_lock,
     bench_os_packages,
@@ -19,6 +20,7 @@ from tests.benchmarks.harness import Outcome, run
 SUITES = [
     bench_scan,
     bench_diff,
+    bench_fleet,
     bench_ssh,
     bench_image,
     bench_probe,
@@ -45,6 +47,13 @@ def main(argv: list[str]) -> int:
             f"| #{b.issue} | {b.description} | {o.candidate_s * 1000:.0f} ms | {b.baseline_description}: "
             f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {f'{b.bar}x' if b.bar is not None else '-'} |"
         )
+    for o in outcomes:
+        b = o.benchmark
+        if o.peak_bytes is not None:
+            print(
+                f"\n#{b.issue} {b.name}: peak memory {o.peak_bytes / 2**20:.0f} MiB, {o.memory_ratio:.2f}x "
+                f"{b.memory_base_description} (bar {b.memory_bar}x)"
+            )
     failed = [o for o in outcomes if not o.ok]
     return 1 if failed else 0
 

@@ -28,6 +28,11 @@ class Benchmark:
     cwd: str | None = None
     stdin: bytes | None = None
     rounds: int = 15
+    exit_codes: tuple[int, ...] = (0, 1)  # what the candidate may exit with (3: a dead host, on purpose)
+    # Peak memory of one candidate run at most memory_bar x memory_base bytes (None: not measured).
+    memory_bar: float | None = None
+    memory_base: int | None = None
+    memory_base_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,23 @@ class Outcome:
     benchmark: Benchmark
     candidate_s: float
     baseline_s: float
+    peak_bytes: int | None = None
 
     @property
     def ratio(self) -> float:
         return self.candidate_s / self.baseline_s
 
     @property
+    def memory_ratio(self) -> float | None:
+        base = self.benchmark.memory_base
+        return self.peak_bytes / base if self.peak_bytes is not None and base else None
+
+    @property
     def ok(self) -> bool:
-        return self.benchmark.bar is None or self.ratio <= self.benchmark.bar
+        b = self.benchmark
+        fast = b.bar is None or self.ratio <= b.bar
+        small = b.memory_bar is None or (self.memory_ratio or 0) <= b.memory_bar
+        return fast and small
 
 
 def bench_environment() -> dict[str, str]:
@@ -51,11 +65,17 @@ def bench_environment() -> dict[str, str]:
     return env
 
 
-def _time(cmd: Command, env: Mapping[str, str], cwd: str | None, stdin: bytes | None) -> float:
+def _time(
+    cmd: Command,
+    env: Mapping[str, str],
+    cwd: str | None,
+    stdin: bytes | None,
+    codes: tuple[int, ...] = (0, 1),
+) -> float:
     start = time.perf_counter()
     proc = subprocess.run(list(cmd), env=dict(env), cwd=cwd, input=stdin, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in codes:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
     return elapsed
 
@@ -64,13 +84,14 @@ def run(benchmark: Benchmark, progress: Callable[[str], None] = print) -> Outcom
     env = bench_environment()
     for _ in range(2):  # warm caches (page cache, .pyc files) for both
         _time(benchmark.baseline, env, benchmark.cwd, benchmark.stdin)
-        _time(benchmark.candidate, env, benchmark.cwd, benchmark.stdin)
+        _time(benchmark.candidate, env, benchmark.cwd, benchmark.stdin, benchmark.exit_codes)
     base: list[float] = []
     cand: list[float] = []
     for _ in range(benchmark.rounds):
         base.append(_time(benchmark.baseline, env, benchmark.cwd, benchmark.stdin))
-        cand.append(_time(benchmark.candidate, env, benchmark.cwd, benchmark.stdin))
-    outcome = Outcome(benchmark, statistics.median(cand), statistics.median(base))
+        cand.append(_time(benchmark.candidate, env, benchmark.cwd, benchmark.stdin, benchmark.exit_codes))
+    peak = _peak(benchmark, env) if benchmark.memory_bar is not None else None
+    outcome = Outcome(benchmark, statistics.median(cand), statistics.median(base), peak)
     progress(
         f"#{benchmark.issue} {benchmark.name}: {outcome.candidate_s * 1000:.0f} ms vs "
         f"{outcome.baseline_s * 1000:.0f} ms -> {outcome.ratio:.2f}x "
@@ -79,5 +100,34 @@ def run(benchmark: Benchmark, progress: Callable[[str], None] = print) -> Outcom
             if benchmark.bar is not None
             else "(informational)"
         )
+        + (
+            f"; peak memory {outcome.peak_bytes / 2**20:.0f} MiB = {outcome.memory_ratio:.2f}x "
+            f"{benchmark.memory_base_description} (bar {benchmark.memory_bar}x)"
+            if outcome.peak_bytes is not None
+            else ""
+        )
     )
     return outcome
+
+
+# Run in a fresh interpreter whose only child is the candidate: RUSAGE_CHILDREN is then its peak.
+_PEAK = (
+    "import resource, subprocess, sys; "
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def _peak(benchmark: Benchmark, env: Mapping[str, str]) -> int:
+    """The candidate's peak resident memory in bytes (Linux reports ru_maxrss in KiB)."""
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, *benchmark.candidate],
+        env=dict(env),
+        cwd=benchmark.cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip()) * 1024
