@@ -41,25 +41,26 @@ class Tracker:
         self.total = total
         self.done = 0
         self.failed = 0
-        self.running: dict[str, float] = {}  # name -> when it started
+        # id of the target's spec (two targets may share a name) -> its name and when it started
+        self.running: dict[int, tuple[str, float]] = {}
         self.lock = threading.Lock()
 
     def started(self, spec: TargetSpec) -> None:
         with self.lock:
-            self.running[spec.name] = time.monotonic()
+            self.running[id(spec)] = (spec.name, time.monotonic())
 
     def finished(self, result: TargetResult) -> float:
         """Count ``result``; how long its target ran (0 if its start was not seen)."""
         with self.lock:
-            began = self.running.pop(result.spec.name, None)
+            began = self.running.pop(id(result.spec), None)
             self.done += 1
             self.failed += result.error is not None
-            return time.monotonic() - began if began is not None else 0.0
+            return time.monotonic() - began[1] if began is not None else 0.0
 
     def slowest(self, count: int = SLOWEST) -> list[tuple[str, float]]:
         now = time.monotonic()
         with self.lock:
-            ordered = sorted(self.running.items(), key=lambda kv: kv[1])[:count]
+            ordered = sorted(self.running.values(), key=lambda item: item[1])[:count]
         return [(name, now - began) for name, began in ordered]
 
 

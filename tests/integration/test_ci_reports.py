@@ -72,6 +72,7 @@ def test_one_run_writes_several_formats(envaudit: Runner, tmp_path: Path) -> Non
     )
     result = envaudit(*args, "--output-dir", str(tmp_path / "reports"))
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "envaudit-diff.html",
         "envaudit-diff.json",
         "envaudit-diff.md",
         "envaudit-diff.sarif",
