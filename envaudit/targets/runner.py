@@ -67,12 +67,14 @@ class ScriptRun:
         requested: str,
         cannot_start: str,
         max_stdout: int = MAX_STDOUT,
+        done_marker: bytes = DONE_MARKER,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.requested = requested  # what the target asked to run, for the snapshot
         self._explain = explain
         self._max_stdout = max_stdout
+        self._done_marker = done_marker  # a batch of scripts ends with its own (sshbatch)
         self.started = time.monotonic()
         self._script = script.encode()
         self._done = False  # the script said its result is complete
@@ -111,6 +113,10 @@ class ScriptRun:
     def result(self) -> str:
         """The script's stdout; a failure, a non-zero exit, too much output or the timeout raise
         TargetError. The child's process group is gone when this returns, whatever happened."""
+        return self.raw_result().decode("utf-8", errors="replace")
+
+    def raw_result(self) -> bytes:
+        """``result`` as the bytes the script printed."""
         deadline = self.started + self.timeout
         try:
             stdout, stderr = self._collect(deadline)
@@ -125,7 +131,7 @@ class ScriptRun:
         returncode = self._proc.returncode
         if returncode != 0 and not self._done:  # killed after it said it was done: not a failure
             raise TargetError(self.target, self._explain(returncode, stderr))
-        return stdout.decode("utf-8", errors="replace")
+        return stdout
 
     def _collect(self, deadline: float) -> tuple[bytes, bytes]:
         """Read stdout and stderr until both close, or until the script has exited and a moment
@@ -160,7 +166,8 @@ class ScriptRun:
                         continue
                     if len(buffer) > self._max_stdout:
                         raise OutputTooLarge
-                    if not self._done and DONE_MARKER in buffer[-len(chunk) - len(DONE_MARKER) :]:
+                    marker = self._done_marker
+                    if not self._done and marker in buffer[-len(chunk) - len(marker) :]:
                         self._done = True
                         exited_at = exited_at or now  # as good as exited: drain, then stop
         if self._done and proc.poll() is None:

@@ -20,7 +20,8 @@ from envaudit.errors import UsageError
 from envaudit.targets import GRAMMAR_TIP, TargetSpec
 from envaudit.targets.base import ScriptTarget, Started, TargetOptions
 from envaudit.targets.local import describe_failure
-from envaudit.targets.runner import ScriptRun
+from envaudit.targets.runner import MAX_STDERR, MAX_STDOUT, ScriptRun
+from envaudit.targets.sshbatch import BATCHES, Member, commands_of, driver, end_marker, new_nonce
 from envaudit.targets.sshmux import SHARING, InSlot, Key
 
 REMOTE_DEFAULT_PYTHON = "python3"
@@ -182,6 +183,7 @@ class SSHHost(ScriptTarget):
             ssh.connect_timeout,
         )
         SHARING.register(self.key)
+        BATCHES.register(self.key, self)
 
     def launch(self) -> Started | None:
         # A host with several targets: its connection is made by a worker, the first of them,
@@ -189,7 +191,62 @@ class SSHHost(ScriptTarget):
         return None if SHARING.shared(self.key) else super().launch()
 
     def start_scan(self) -> Started:
+        if not SHARING.shared(self.key):
+            return super().start_scan()
+        return BATCHES.part(self.key, self, self._start_batch)  # the host's scans in one session
+
+    def _start_batch(self, members: Sequence[Member]) -> tuple[ScriptRun, str, Callable[[], None]]:
+        """One session scanning ``members`` (this target first), in a slot of the host's pool."""
+        from envaudit.targets.scripts import scanner_script
+
+        slot = SHARING.slot(self.key, "scan", self.spec.spelling)
+        try:
+            ssh = self.options.ssh or SSHOptions()
+            address = self.address
+            extra = SHARING.control_options(
+                self.key,
+                self.spec.spelling,
+                ssh_argv(address, ssh, None),
+                timeout=self.options.timeout,
+                environ=self.environ,
+                explain=lambda code, stderr: explain(address, code, stderr),
+            )
+            nonce = new_nonce()
+            script = driver([m.batch_command() for m in members], nonce, self.options.timeout)
+            run = ScriptRun(
+                ssh_argv(address, ssh, "exec sh -c " + shlex.quote(script), extra),
+                scanner_script(),
+                target=self.spec.spelling,
+                timeout=self.options.timeout,
+                env=self.environ,
+                explain=lambda code, stderr: explain(address, code, stderr),
+                requested=self.batch_requested,
+                cannot_start="cannot run ssh",
+                max_stdout=len(members) * (MAX_STDOUT + MAX_STDERR + 4096),
+                done_marker=end_marker(nonce),
+            )
+        except BaseException:
+            slot.release()
+            raise
+        return run, nonce, slot.release
+
+    # What a batch needs of its members (sshbatch.Member).
+    def batch_command(self) -> str:
+        return commands_of([self.address.python or REMOTE_DEFAULT_PYTHON], self.scanner_args())[0]
+
+    def batch_explain(self, code: int, stderr: bytes) -> str:
+        return explain(self.address, code, stderr)
+
+    def own_session(self) -> Started:
         return self._in_slot("scan", super().start_scan)
+
+    @property
+    def batch_requested(self) -> str:
+        return self.address.python or f"{REMOTE_DEFAULT_PYTHON} (the remote's PATH)"
+
+    @property
+    def batch_target(self) -> str:
+        return self.spec.spelling
 
     def start_probes(self, script: str, args: Sequence[str]) -> Started:
         return self._in_slot("probe", lambda: super(SSHHost, self).start_probes(script, args))
@@ -230,6 +287,7 @@ class SSHHost(ScriptTarget):
 
     @classmethod
     def release_all(cls) -> None:
+        BATCHES.clear()
         SHARING.close()
 
     def scanner_args(self) -> list[str]:

@@ -1,5 +1,5 @@
 """Issue 5: scanning 20 loopback hosts with --jobs 20 against scanning one of them; issue 17: eight
-interpreters on one host (one shared connection) against one."""
+interpreters on one host (one connection, one session) against one."""
 
 from __future__ import annotations
 

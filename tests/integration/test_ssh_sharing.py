@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Lab]:
     require(sshd.available(), "no sshd/ssh on this machine (make test installs openssh-server as root)")
     lab = sshd.make_lab(tmp_path_factory.mktemp("ssh-sharing"))
     lab.trust(lab.start("shared", log_level="VERBOSE"), lab.start("other", log_level="VERBOSE"))
+    # A host whose mktemp cannot make a folder: one session per target, as before batching.
+    lab.trust(lab.start("no-tmp", log_level="VERBOSE", env={"TMPDIR": "/nonexistent/tmp"}))
     lab.start("nobody-trusts")  # never put in known_hosts
     yield lab
     lab.stop()
@@ -123,3 +126,83 @@ def test_ctrl_c_leaves_no_master_behind(lab: sshd.Lab, tmp_path: Path) -> None:
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode != 0 and b"Traceback" not in stderr
     assert leftovers({"TMPDIR": env["TMPDIR"]}) == []
+
+
+def sessions(lab: sshd.Lab, name: str) -> int:
+    """How many sessions this sshd started (one per command run, however many per connection)."""
+    return (lab.root / name / "sshd.log").read_text(errors="replace").count("Starting session")
+
+
+def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snapshot.items() if k != "provenance"}
+
+
+def test_a_host_s_interpreters_are_scanned_in_one_session_as_if_alone(
+    envaudit: Runner, lab: sshd.Lab, tmp_path: Path
+) -> None:
+    pythons = interpreters()
+    host = lab.hosts["shared"]
+    env = private_tmp(tmp_path)
+    before = sessions(lab, "shared")
+    targets = [f"py{i}={host.url(p)}" for i, p in enumerate(pythons)]
+    result = envaudit("scan", *targets, "--format", "json", *lab.client_args(), env=env)
+    assert result.returncode == 0, result.stderr
+    assert sessions(lab, "shared") - before == 1  # every interpreter's scan in one session
+    together = json.loads(result.stdout)
+    for python, snapshot in zip(pythons[:3], together, strict=False):
+        alone = envaudit("scan", host.url(python), "--format", "json", *lab.client_args(), env=env)
+        assert alone.returncode == 0, alone.stderr
+        assert comparable(json.loads(alone.stdout)) == comparable(snapshot)
+
+
+def test_in_one_session_a_missing_or_hanging_interpreter_fails_alone(
+    envaudit: Runner, lab: sshd.Lab, tmp_path: Path
+) -> None:
+    hang = tmp_path / "hangs"
+    hang.write_text("#!/bin/sh\nexec sleep 600\n")
+    hang.chmod(0o755)
+    host = lab.hosts["shared"]
+    env = private_tmp(tmp_path)
+    targets = [
+        f"good={host.url(sys.executable)}",
+        f"missing={host.url('/nonexistent/python3')}",
+        f"hangs={host.url(str(hang))}",
+    ]
+    started = time.monotonic()
+    result = envaudit(
+        "scan",
+        *targets,
+        "--format",
+        "json",
+        "--timeout",
+        "6",
+        "--progress",
+        "plain",
+        *lab.client_args(),
+        env=env,
+    )
+    assert time.monotonic() - started < 30
+    assert result.returncode == 3
+    (good,) = json.loads(result.stdout)
+    assert good["interpreter"]["requested"] == sys.executable
+    failed = [line for line in result.stderr.splitlines() if " FAILED " in line]
+    assert any(
+        line.split()[2] == "missing" and "no /nonexistent/python3 on 127.0.0.1" in line for line in failed
+    )
+    assert any(line.split()[2] == "hangs" and "timed out" in line for line in failed)
+    assert not leftovers(env)
+    remaining = subprocess.run(["pgrep", "-f", str(hang)], check=False, capture_output=True, text=True).stdout
+    assert remaining.strip() == ""  # the hanging interpreter was killed on the host too
+
+
+def test_a_host_without_a_temporary_folder_gets_a_session_per_target(
+    envaudit: Runner, lab: sshd.Lab, tmp_path: Path
+) -> None:
+    host = lab.hosts["no-tmp"]
+    pythons = interpreters()[:3]
+    before = sessions(lab, "no-tmp")
+    targets = [f"py{i}={host.url(p)}" for i, p in enumerate(pythons)]
+    result = envaudit("scan", *targets, "--format", "json", *lab.client_args(), env=private_tmp(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert [s["interpreter"]["requested"] for s in json.loads(result.stdout)] == pythons
+    assert sessions(lab, "no-tmp") - before == 1 + len(pythons)  # the batch that could not, then each
