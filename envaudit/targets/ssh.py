@@ -203,14 +203,7 @@ class SSHHost(ScriptTarget):
         try:
             ssh = self.options.ssh or SSHOptions()
             address = self.address
-            extra = SHARING.control_options(
-                self.key,
-                self.spec.spelling,
-                ssh_argv(address, ssh, None),
-                timeout=self.options.timeout,
-                environ=self.environ,
-                explain=lambda code, stderr: explain(address, code, stderr),
-            )
+            extra = self._through_master(ssh)
             nonce = new_nonce()
             script = driver([m.batch_command() for m in members], nonce, self.options.timeout)
             run = ScriptRun(
@@ -229,6 +222,18 @@ class SSHHost(ScriptTarget):
             slot.release()
             raise
         return run, nonce, slot.release
+
+    def _through_master(self, ssh: SSHOptions) -> list[str]:
+        """The options that send a session through the host's shared connection (made if first)."""
+        address = self.address
+        return SHARING.control_options(
+            self.key,
+            self.spec.spelling,
+            ssh_argv(address, ssh, None),
+            timeout=self.options.timeout,
+            environ=self.environ,
+            explain=lambda code, stderr: explain(address, code, stderr),
+        )
 
     # What a batch needs of its members (sshbatch.Member).
     def batch_command(self) -> str:
@@ -264,17 +269,7 @@ class SSHHost(ScriptTarget):
 
     def start(self, script: str, args: Sequence[str]) -> Started:
         ssh = self.options.ssh or SSHOptions()
-        extra: list[str] = []
-        if SHARING.shared(self.key):
-            address = self.address
-            extra = SHARING.control_options(
-                self.key,
-                self.spec.spelling,
-                ssh_argv(address, ssh, None),
-                timeout=self.options.timeout,
-                environ=self.environ,
-                explain=lambda code, stderr: explain(address, code, stderr),
-            )
+        extra = self._through_master(ssh) if SHARING.shared(self.key) else []
         return start_script(
             self.spec,
             script,
