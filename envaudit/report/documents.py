@@ -7,8 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envaudit.model import PinKind, RequirementStatus
+
 if TYPE_CHECKING:
     from envaudit.model import Snapshot
+
+# What a scan report calls out in declared requirements, in every scan format.
+LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
+UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,11 @@ def overview(report: Report) -> list[str]:
     return lines
 
 
+def members(names: Sequence[str]) -> str:
+    """ "60: web-[01-60]": how many environments, and which, in ranges."""
+    return f"{len(names)}: {shown(names, RANGES)}"
+
+
 def differences(items: Sequence[str]) -> str:
     head = ", ".join(items[:SHOWN_DIFFERS])
     return head + (f" and {len(items) - SHOWN_DIFFERS} more" if len(items) > SHOWN_DIFFERS else "")

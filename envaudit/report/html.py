@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from envaudit.findings import Finding, MatrixRow, Report, Severity
 from envaudit.hostlist import shown
-from envaudit.report.fleet_view import RANGES, differences, is_fleet, overview, said_once
+from envaudit.report.fleet_view import RANGES, differences, is_fleet, members, overview, said_once
 from envaudit.report.html_page import bars, page, table
 from envaudit.report.summary import counts, summary_line
 from envaudit.rules import DISTRIBUTION_ADDED, DISTRIBUTION_REMOVED
@@ -183,7 +183,7 @@ def _groups(report: Report) -> list[str]:
     out = []
     if fleet.groups:
         rows = [
-            f"<tr><td>group {i}</td><td>{len(g.members)}: {esc(shown(g.members, RANGES))}</td>"
+            f"<tr><td>group {i}</td><td>{esc(members(g.members))}</td>"
             f'<td class="msg">{esc(differences(g.differs))}</td></tr>\n'
             for i, g in enumerate(fleet.groups, 1)
         ]
@@ -322,7 +322,7 @@ def _finding_rows(report: Report) -> Iterable[str]:
 
 def _said_rows(report: Report) -> Iterable[str]:
     for said in said_once(report.findings):
-        envs = esc(f"{len(said.members)}: {shown(said.members, RANGES)}")
+        envs = esc(members(said.members))
         yield _row(said.severity, said.rule, envs, said.subject, said.message, where="")
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from envaudit.findings import Finding, Report, Severity
-from envaudit.hostlist import shown
 from envaudit.report.fleet_view import (
-    RANGES,
     SHOWN_GROUPS,
     SHOWN_OUTLIERS,
     Said,
     differences,
     fleet_of,
     is_fleet,
+    members,
     overview,
     package_split,
     said_once,
@@ -96,7 +95,7 @@ def _fleet(report: Report, budget: int) -> list[str]:
     if fleet.groups:
         lines += ["| group | environments | differs from the reference |", "|---|---|---|"]
         lines += [
-            f"| {i} | {len(g.members)}: {cell(shown(g.members, RANGES))} | {cell(differences(g.differs))} |"
+            f"| {i} | {cell(members(g.members))} | {cell(differences(g.differs))} |"
             for i, g in enumerate(fleet.groups[:SHOWN_GROUPS], 1)
         ]
         lines.append("")
@@ -132,8 +131,8 @@ def _fleet(report: Report, budget: int) -> list[str]:
 
 
 def _said_row(said: Said) -> str:
-    where = f"{len(said.members)}: {shown(said.members, RANGES)}"
-    return f"| {ICON[said.severity]} | {code(said.rule)} | {cell(where)} | {cell(said.message)} | |"
+    who = cell(members(said.members))
+    return f"| {ICON[said.severity]} | {code(said.rule)} | {who} | {cell(said.message)} | |"
 
 
 def _matrix(report: Report, budget: int) -> list[str]:

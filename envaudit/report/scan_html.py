@@ -4,13 +4,10 @@ by environment with those that differ marked. One self-contained page (``html_pa
 from __future__ import annotations
 
 from envaudit.findings import Labelled
-from envaudit.model import Distribution, PinKind, RequirementStatus, Snapshot
-from envaudit.report.documents import Scanned
+from envaudit.model import Distribution, Snapshot
+from envaudit.report.documents import LOOSE, UNSATISFIED, Scanned
 from envaudit.report.html_page import page, table
 from envaudit.textsafe import html_text as esc
-
-LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
-UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
 
 
 def render(document: Scanned, *, compact: bool = False) -> str:

@@ -12,15 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from envaudit.model import PinKind, Requirement, RequirementKind, RequirementStatus, Snapshot
-from envaudit.report.documents import Scanned
+from envaudit.report.documents import LOOSE, UNSATISFIED, Scanned
 from envaudit.terminal import colour
 from envaudit.textsafe import one_line as safe
 
 # Every string from the snapshot passes through ``safe`` (controls escaped) on its way out, and
 # nothing is printed as rich markup: "[/x]" in a path is text, "requests[socks]" keeps its extras.
-
-LOOSE = (PinKind.UNPINNED, PinKind.LOWER_BOUND_ONLY)
-UNSATISFIED = (RequirementStatus.MISSING, RequirementStatus.WRONG_VERSION, RequirementStatus.UNKNOWN)
 
 
 def _resolved(executable: str, resolved: str) -> str:

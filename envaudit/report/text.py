@@ -23,6 +23,7 @@ from envaudit.report.fleet_view import (
     differences,
     fleet_of,
     is_fleet,
+    members,
     overview,
     package_split,
     plural,
@@ -202,7 +203,7 @@ def _fleet(report: Report, width: int) -> list[Line]:
 
 
 def _said(said: Said, width: int) -> list[Line]:
-    where = f" — on {len(said.members)}: {shown(said.members, RANGES)}"
+    where = f" — on {members(said.members)}"
     wrapped = textwrap.wrap(
         said.message + where, width=max(20, width - len(INDENT)), break_on_hyphens=False
     ) or [""]
