@@ -101,6 +101,7 @@ def _add_scan(commands: Any) -> None:
         scan, "also run the behavioural probes in each target; keep the results in the snapshot"
     )
     _add_target_options(scan)
+    _add_fact_options(scan)
     _add_fleet_options(scan)
 
 
@@ -113,6 +114,7 @@ def _add_probe(commands: Any) -> None:
     _add_probe_options(probe)
     _add_report_options(probe)
     _add_target_options(probe)
+    _add_fact_options(probe)
     _add_fleet_options(probe)
 
 
@@ -128,6 +130,7 @@ def _add_diff(commands: Any) -> None:
     )
     _add_report_options(diff)
     _add_target_options(diff)
+    _add_fact_options(diff)
     _add_fleet_options(diff)
 
 
@@ -158,6 +161,7 @@ def _add_gate(commands: Any) -> None:
     )
     _add_report_options(gate)
     _add_target_options(gate)
+    _add_fact_options(gate)
 
 
 def _add_audit(commands: Any) -> None:
@@ -404,6 +408,27 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_fact_options(parser: argparse.ArgumentParser) -> None:
+    """Facts beyond the packages, for the commands that compare environments."""
+    facts = parser.add_argument_group("facts beyond the packages")
+    facts.add_argument(
+        "--runtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also collect what changes numbers without a version change: numpy's BLAS and its "
+        "threads, CPU SIMD features, cgroup limits, time-zone databases, locale, PYTHONHASHSEED "
+        "(imports numpy in the target; default: [tool.envaudit.scan] runtime)",
+    )
+    facts.add_argument(
+        "--imports",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check what the project's code imports (read with no code run) against each environment: "
+        "undeclared, missing and unused packages (default: on with --project, else "
+        "[tool.envaudit.scan] imports)",
+    )
+
+
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that scans targets shares, so the flags read the same everywhere."""
     parser.add_argument(
@@ -506,6 +531,8 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
         jobs=args.jobs,
         allow_outside_includes=args.allow_outside_includes,
         repo_root=getattr(args, "repo_root", None),  # commands that write reports
+        runtime=getattr(args, "runtime", None),
+        imports=getattr(args, "imports", None),
     )
 
 

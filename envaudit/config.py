@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envaudit import defaults
+from envaudit import defaults, names
+from envaudit.codeimports import ImportConfig
 from envaudit.envvars import DEFAULT_EXCLUDE, EnvPolicy
 from envaudit.errors import InputError
 from envaudit.severity import FailOn, Severity
@@ -304,6 +305,32 @@ def parse_audit(reader: ConfigReader, base: Path) -> AuditConfig:
     )
 
 
+# --- [tool.envaudit.scan] and [tool.envaudit.imports] ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """What every command that scans collects beyond the defaults (flags override)."""
+
+    runtime: bool = False  # numerical runtime facts (--runtime)
+    imports: bool = False  # the project's imports even without --project (--imports)
+
+
+def parse_scan(reader: ConfigReader) -> ScanConfig:
+    reader.reject_unknown({"runtime", "imports"})
+    return ScanConfig(runtime=reader.boolean("runtime", False), imports=reader.boolean("imports", False))
+
+
+def parse_imports(reader: ConfigReader) -> ImportConfig:
+    reader.reject_unknown({"exclude", "ignore", "local", "ignore_unused"})
+    return ImportConfig(
+        exclude=reader.str_list("exclude", ()),
+        ignore=reader.str_list("ignore", ()),
+        local=reader.str_list("local", ()),
+        ignore_unused=tuple(names.canonical(n) for n in reader.str_list("ignore_unused", ())),
+    )
+
+
 # --- the whole table ---------------------------------------------------------------------------------
 
 
@@ -315,13 +342,15 @@ class Config:
     gate: GatePolicy = field(default_factory=GatePolicy)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    imports: ImportConfig = field(default_factory=ImportConfig)
 
     @property
     def folder(self) -> Path:
         return self.base if self.base is not None else Path.cwd()
 
 
-SECTIONS = {"env", "gate", "audit", "probe"}
+SECTIONS = {"env", "gate", "audit", "probe", "scan", "imports"}
 
 
 def read_table(path: Path, *, required: bool) -> tuple[dict[str, Any], str]:
@@ -368,6 +397,8 @@ def parse(table: dict[str, Any], source: str) -> Config:
         gate=parse_gate(source, reader.sub("gate").table),
         probe=parse_probe(reader.sub("probe")),
         audit=parse_audit(reader.sub("audit"), base),
+        scan=parse_scan(reader.sub("scan")),
+        imports=parse_imports(reader.sub("imports")),
     )
 
 

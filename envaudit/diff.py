@@ -468,6 +468,10 @@ def diff_pair(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERA
         *diff_requirements(ref, other),
         *diff_environment(ref, other),
     ]
+    if ref.snapshot.runtime is not None or other.snapshot.runtime is not None:
+        from envaudit.runtime_diff import diff_runtime  # scan --runtime
+
+        findings.extend(diff_runtime(ref, other))
     if ref.snapshot.probes is not None or other.snapshot.probes is not None:
         from envaudit.probe.compare import diff_probes  # behaviour, when probes were run
 
@@ -519,7 +523,8 @@ def diff(
     locks: bool = True,
 ) -> Report:
     """Every environment against the reference; with more than two, also the package matrix; and
-    with ``locks``, each environment against its project's lock files (the gate checks only its target)."""
+    with ``locks``, each environment against its project's lock files and its code's imports (the
+    gate checks only its target)."""
     ref = items[reference]
     ordered = [ref, *(item for i, item in enumerate(items) if i != reference)]
     findings: list[Finding] = []
@@ -527,7 +532,8 @@ def diff(
     for other in ordered[1:]:
         findings.extend(diff_pair(ref, other, tolerance))
         probed = ref.snapshot.probes is not None and other.snapshot.probes is not None
-        for c in (*CHECKS, "probes") if probed else CHECKS:
+        measured = ref.snapshot.runtime is not None and other.snapshot.runtime is not None
+        for c in (*CHECKS, *(("probes",) if probed else ()), *(("runtime",) if measured else ())):
             checks.append(Check(f"{c}: {ref.label} → {other.label}", c, (ref.label, other.label)))
     for item in ordered if locks else ():  # each against its project's lock files, if any
         if any(r.kind is RequirementKind.LOCKED for r in item.snapshot.requirements):
@@ -535,6 +541,12 @@ def diff(
 
             findings.extend(lock_findings(item.label, item.snapshot))
             checks.append(Check(f"lock files: {item.label}", "locks", (item.label,)))
+        if item.snapshot.imports is not None:
+            checks.append(Check(f"imports: {item.label}", "imports", (item.label,)))
+    if locks and any(i.snapshot.imports is not None for i in ordered):  # the project's imports, everywhere
+        from envaudit.importcheck import findings_for
+
+        findings.extend(findings_for(ordered))
     rows = matrix(ordered) if len(ordered) > 2 else ()
     return Report(
         command="diff",

@@ -275,6 +275,120 @@ class ProbeRun:
     seconds: float = 0.0
 
 
+class ModuleSource(StrEnum):
+    """Where an imported top-level module comes from in one environment."""
+
+    STDLIB = "stdlib"  # the standard library of this environment's Python
+    DISTRIBUTION = "distribution"  # installed by a distribution (RECORD or top_level.txt says so)
+    UNOWNED = "unowned"  # importable here, but no distribution installs it (copied, PYTHONPATH)
+    MISSING = "missing"  # not importable here: the import fails
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedModule:
+    """A top-level module the project's code imports (its own modules left out)."""
+
+    module: str
+    source: ModuleSource
+    distributions: tuple[str, ...] = ()  # canonical names of the distributions providing it here
+    places: tuple[str, ...] = ()  # where it is imported, "path:line" (the first few)
+    count: int = 0  # import statements naming it
+    conditional: bool = False  # every import is guarded (try/except ImportError, TYPE_CHECKING)
+
+
+@dataclass(frozen=True, slots=True)
+class Imports:
+    """The project's imports against this environment (``scan --project``): read with ``ast``,
+    no code run."""
+
+    project: str  # the folder read
+    files: int  # Python files and notebooks read
+    modules: tuple[ImportedModule, ...] = ()
+    unused: tuple[str, ...] = ()  # declared distributions (canonical names) whose modules no code imports
+
+
+@dataclass(frozen=True, slots=True)
+class MathLibrary:
+    """A numerical library loaded in the process, asked through its C entry points."""
+
+    kind: str  # openblas, mkl, blis, flexiblas, openmp
+    file: str
+    version: str | None = None
+    threads: int | None = None
+    architecture: str = ""  # the kernel OpenBLAS chose for this CPU (Haswell, SkylakeX, ...)
+    config: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildLibrary:
+    """The BLAS or LAPACK a package says it was built against (``numpy.show_config()``)."""
+
+    api: str  # blas, lapack
+    name: str
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NumericPackage:
+    name: str  # numpy, scipy
+    version: str = ""
+    build: tuple[BuildLibrary, ...] = ()
+    loaded: tuple[MathLibrary, ...] = ()  # numpy only: scipy is read, not imported
+
+
+@dataclass(frozen=True, slots=True)
+class CPU:
+    count: int | None = None
+    usable: int | None = None  # the CPUs this process may run on (affinity)
+    model: str = ""
+    flags: tuple[str, ...] = ()  # the SIMD features kernels are chosen by (avx2, avx512f, sve, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """cgroup limits on the process: what a container's --cpus and --memory set."""
+
+    cgroup: int | None = None  # 1 or 2; None: no cgroup file system
+    cpus: float | None = None  # None: no limit
+    memory: int | None = None  # bytes; None: no limit
+
+
+@dataclass(frozen=True, slots=True)
+class TimeZones:
+    """Each time-zone database a pipeline may read, by its IANA release (2024b)."""
+
+    tz: str | None = None  # $TZ
+    localtime: str = ""  # the zone /etc/localtime names
+    system: str | None = None  # the OS's zoneinfo, what Python's zoneinfo reads first
+    system_path: str | None = None
+    tzdata_package: str | None = None  # the tzdata distribution's, zoneinfo's fallback
+    pytz: str | None = None  # pytz carries its own
+
+
+@dataclass(frozen=True, slots=True)
+class Locale:
+    variables: StrPairs = ()  # LC_ALL, LC_NUMERIC, ..., LANG as set
+    effective: str = ""  # what setlocale(LC_ALL, "") gives; "unavailable": not installed here
+    decimal_point: str = ""
+    thousands_sep: str = ""
+    encoding: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Facts that change numbers without a version change (``scan --runtime``)."""
+
+    threads: StrPairs = ()  # OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, ... as set
+    hash_seed: str | None = None  # PYTHONHASHSEED; None: unset (random per process)
+    cpu: CPU = CPU()
+    limits: Limits = Limits()
+    timezones: TimeZones = TimeZones()
+    locale: Locale = Locale()
+    numpy: NumericPackage | None = None
+    scipy: NumericPackage | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     schema_version: int
@@ -288,3 +402,5 @@ class Snapshot:
     image: Image | None = None
     probes: ProbeRun | None = None
     distro: Distro | None = None
+    imports: Imports | None = None  # scan --project
+    runtime: Runtime | None = None  # scan --runtime

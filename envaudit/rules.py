@@ -1,8 +1,8 @@
 """The rule registry: every finding's stable id, default severity and help text.
 
 Ids never change meaning; new rules get new ids. EA1xx distributions, EA2xx interpreter,
-EA3xx environment variables, EA4xx declared requirements, EA5xx scan issues; later families
-(probes, vulnerabilities, images) take the next hundreds.
+EA3xx environment variables, EA4xx declared requirements (and imports), EA5xx scan issues; later
+families (vulnerabilities EA7xx, probes EA8xx, numerical runtime EA9xx) take the next hundreds.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ LOCK_MISMATCH = "EA410"
 LOCK_MISSING = "EA411"
 LOCK_UNLOCKED = "EA412"
 LOCK_STALE = "EA413"
+IMPORT_UNDECLARED = "EA420"
+IMPORT_MISSING = "EA421"
+IMPORT_UNOWNED = "EA422"
+REQUIREMENT_UNUSED = "EA423"
 SCAN_ISSUE = "EA501"
 VULNERABILITY = "EA701"
 NOT_CHECKED = "EA702"
@@ -66,6 +70,14 @@ USER_PROBE_DTYPES = "EA812"
 USER_PROBE_VALUES = "EA813"
 USER_PROBE_WARNINGS = "EA814"
 USER_PROBE_FAILED = "EA815"
+RUNTIME_BLAS = "EA901"
+RUNTIME_THREADS = "EA902"
+RUNTIME_CPU = "EA903"
+RUNTIME_LIMITS = "EA904"
+RUNTIME_TIMEZONES = "EA905"
+RUNTIME_LOCALE = "EA906"
+RUNTIME_HASH_SEED = "EA907"
+RUNTIME_NOT_COMPARED = "EA908"
 
 # Rule for each version-change level; the level names are what ``allow_drift`` in the gate takes.
 LEVEL_RULES = {
@@ -283,6 +295,39 @@ _RULES = [
         "tell; pylock.toml and hashed requirements files cannot. Lock again.",
     ),
     Rule(
+        "EA420",
+        "import-undeclared",
+        Severity.WARNING,
+        "The code imports a package the project does not declare",
+        "It works by accident: present only as another package's dependency (the finding names it and "
+        "the constraint that holds it) or installed by hand. The next resolve may drop it or move it to "
+        "another major version. Declare it.",
+    ),
+    Rule(
+        "EA421",
+        "import-missing",
+        Severity.ERROR,
+        "The code imports a module nothing in this environment provides",
+        "The import fails here: the deploy breaks at the first code path that reaches it. Info only when "
+        "every import of it is guarded (try/except ImportError, if TYPE_CHECKING).",
+    ),
+    Rule(
+        "EA422",
+        "import-unowned",
+        Severity.WARNING,
+        "The code imports a module no installed distribution provides, found on the path anyway",
+        "A file copied into site-packages or a folder on PYTHONPATH: no installer knows it, so no rebuild "
+        "of the environment brings it back.",
+    ),
+    Rule(
+        "EA423",
+        "requirement-unused",
+        Severity.INFO,
+        "A declared package is never imported by the project's code",
+        "Dead weight, or used without an import (a plugin, a command-line tool, a database driver named "
+        "in a URL): list those in [tool.envaudit.imports] ignore_unused.",
+    ),
+    Rule(
         "EA501",
         "scan-issue",
         Severity.INFO,
@@ -401,6 +446,70 @@ _RULES = [
         Severity.ERROR,
         "Your function failed in an environment (an exception or the time limit)",
         "The other environments still report; the error names the exception and its message.",
+    ),
+    Rule(
+        "EA901",
+        "runtime-blas",
+        Severity.WARNING,
+        "numpy or scipy uses another BLAS/LAPACK (library or version) here",
+        "Same package versions, different kernels: float reductions (sums, dot products, matrix "
+        "products, solvers) may differ in the last bits, and iterative fits amplify them.",
+    ),
+    Rule(
+        "EA902",
+        "runtime-threads",
+        Severity.WARNING,
+        "Numerical libraries run with another thread count here",
+        "BLAS splits a reduction across its threads and adds the parts in another order: results move "
+        "in the last bits (the probe case numpy-dot-threads shows it). Set OMP_NUM_THREADS and "
+        "OPENBLAS_NUM_THREADS (or MKL_NUM_THREADS) the same in both.",
+    ),
+    Rule(
+        "EA903",
+        "runtime-cpu",
+        Severity.INFO,
+        "The CPU offers other SIMD features here (or BLAS chose another kernel)",
+        "numpy and BLAS choose kernels at run time by CPU feature (AVX2, AVX-512, SVE): float results may "
+        "differ in the last bits. Warning when OpenBLAS's chosen kernel differs.",
+    ),
+    Rule(
+        "EA904",
+        "runtime-limits",
+        Severity.INFO,
+        "The CPU or memory limit (cgroup) differs here",
+        "A container's --cpus sets how many threads libraries start by default, and --memory what fits: "
+        "thread counts, speed and out-of-memory failures follow.",
+    ),
+    Rule(
+        "EA905",
+        "runtime-timezones",
+        Severity.WARNING,
+        "Another time-zone database (IANA release) or local zone here",
+        "pandas and Python's zoneinfo convert times with the OS zoneinfo or the tzdata package, pytz with "
+        "its own: a release changes offsets and DST rules for the zones it touches.",
+    ),
+    Rule(
+        "EA906",
+        "runtime-locale",
+        Severity.WARNING,
+        "Another locale here",
+        "Number parsing and formatting (decimal point, thousands separator), string collation and the "
+        "default encoding follow the locale in code that calls setlocale.",
+    ),
+    Rule(
+        "EA907",
+        "runtime-hash-seed",
+        Severity.WARNING,
+        "PYTHONHASHSEED differs (or is unset, random per process) here",
+        "Set and dict-of-set iteration order over strings follows the hash seed: feature lists built from "
+        "sets change column order between runs and between environments.",
+    ),
+    Rule(
+        "EA908",
+        "runtime-not-compared",
+        Severity.INFO,
+        "Numerical runtime facts could not be compared",
+        "One side was scanned without --runtime: scan both with it.",
     ),
 ]
 

@@ -30,6 +30,7 @@ from envaudit.model import (
 )
 
 if TYPE_CHECKING:
+    from envaudit.codeimports import ProjectImports
     from envaudit.locks import Lock
 
 
@@ -43,6 +44,7 @@ class ScanContext:
     requirement_issues: tuple[Issue, ...] = ()
     locks: tuple[Lock, ...] = ()  # the project's lock files, resolved for each target's markers
     project: str | None = None
+    imports: ProjectImports | None = None  # what the project's code imports (scan --project)
 
 
 def now_utc() -> str:
@@ -238,6 +240,18 @@ def build_snapshot(
 
     active, shadowed = split_shadowed(dists)
     issues.extend(context.requirement_issues)
+    requirements = checked(context, active, dict(interpreter.markers))
+    imports = None
+    if context.imports is not None:
+        from envaudit.importcheck import classify
+
+        imports = classify(context.imports, raw.get("modules"), active, requirements)
+        issues.extend(context.imports.issues)
+    runtime = None
+    if raw.get("runtime") is not None:
+        from envaudit.runtime_facts import runtime_of
+
+        runtime = runtime_of(raw["runtime"], {d.canonical_name: d.version for d in active})
     return Snapshot(
         schema_version=SCHEMA_VERSION,
         provenance=Provenance(
@@ -254,7 +268,9 @@ def build_snapshot(
         distributions=active,
         shadowed=shadowed,
         environment=capture(environ, context.key, context.env_policy) if environ is not None else (),
-        requirements=checked(context, active, dict(interpreter.markers)),
+        requirements=requirements,
         issues=tuple(issues),
         distro=distro,
+        imports=imports,
+        runtime=runtime,
     )

@@ -45,19 +45,23 @@ class Case(object):
 
     ``changes`` says at which pandas versions the result is known to change, and how, in plain
     language: {"3.0": "Copy-on-Write: ..."}; the suite's tests verify every claim on real venvs.
+    ``runtime`` instead says which runtime fact (not a version) its result depends on.
     """
 
-    def __init__(self, fn: CaseFn, area: str, title: str, changes: dict[str, str]) -> None:
+    def __init__(self, fn: CaseFn, area: str, title: str, changes: dict[str, str], runtime: str = "") -> None:
         self.id = fn.__name__
         self.fn = fn
         self.area = area
         self.title = title
         self.changes = changes
+        self.runtime = runtime
 
 
-def case(area: str, title: str, changes: dict[str, str] | None = None) -> Callable[[CaseFn], CaseFn]:
+def case(
+    area: str, title: str, changes: dict[str, str] | None = None, runtime: str = ""
+) -> Callable[[CaseFn], CaseFn]:
     def register(fn: CaseFn) -> CaseFn:
-        CASES.append(Case(fn, area, title, changes or {}))
+        CASES.append(Case(fn, area, title, changes or {}, runtime))
         return fn
 
     return register
@@ -521,6 +525,23 @@ def rolling_mean() -> Any:
 def sort_values_stable() -> Any:
     df = pd.DataFrame({"k": [2, 1, 2, 1], "v": ["a", "b", "c", "d"]})
     return df.sort_values("k", kind="stable")["v"].tolist()
+
+
+# --- numerics: the same versions, other numbers ------------------------------------------------
+
+
+@case(
+    "numerics",
+    "float64 dot product of 200,000 values (every bit of the result)",
+    runtime="BLAS splits a dot product across its threads and adds the parts in another order, and "
+    "its kernel follows the CPU: another thread count (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, cgroup "
+    "CPUs), BLAS or CPU gives other last bits",
+)
+def numpy_dot_threads() -> Any:
+    rng = np.random.RandomState(0)  # the legacy generator: the same stream in every numpy
+    x = rng.standard_normal(200000)
+    y = rng.standard_normal(200000)
+    return float(np.dot(x, y)).hex()
 
 
 # --- canonical rendering -------------------------------------------------------------------------

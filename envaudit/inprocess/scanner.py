@@ -21,9 +21,11 @@ import sys
 # The metadata and OS package readers, shared with envaudit's static image reader. envaudit sends this
 # script with their text in place of the next lines (targets/scripts.py), so targets need no envaudit.
 from envaudit.inprocess.metadata import OSFiles, scan_distributions  # envaudit: splice metadata.py
+from envaudit.inprocess.modules import module_facts  # envaudit: splice modules.py
 from envaudit.inprocess.ospackages import attribute_os_packages  # envaudit: splice ospackages.py
+from envaudit.inprocess.runtime import runtime_facts  # envaudit: splice runtime.py
 
-__all__ = ["OSFiles", "attribute_os_packages", "scan_distributions"]
+__all__ = ["OSFiles", "attribute_os_packages", "module_facts", "runtime_facts", "scan_distributions"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time in every target; annotations are never evaluated
@@ -195,6 +197,10 @@ def main(argv: List[str]) -> int:
         "environ": dict(os.environ) if options.get("environ") else None,
         "distro": distro,
     }
+    if options.get("modules"):  # scan --project: which distribution provides each module here
+        result["modules"] = module_facts(OSFiles(), dists, facts["sys_path"], issues)
+    if options.get("runtime"):  # scan --runtime: what changes numbers without a version change
+        result["runtime"] = runtime_facts(options["runtime"], issues)
     if options.get("project"):
         result["project_files"] = (
             project_files(options["project"]) if os.path.isdir(options["project"]) else None

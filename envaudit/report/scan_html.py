@@ -6,8 +6,16 @@ from __future__ import annotations
 from envaudit.findings import Labelled
 from envaudit.model import Distribution, Snapshot
 from envaudit.report.documents import LOOSE, UNSATISFIED, Scanned
+from envaudit.report.facts_view import import_rows, imports_summary, runtime_rows
 from envaudit.report.html_page import page, table
 from envaudit.textsafe import html_text as esc
+
+# Imports rows coloured as the findings they give would be (import-missing, -unowned, -undeclared).
+_IMPORT_CLASS = {
+    "not installed": "sev-error",
+    "no distribution owns it": "sev-warning",
+    "installed, not declared": "sev-warning",
+}
 
 
 def render(document: Scanned, *, compact: bool = False) -> str:
@@ -87,6 +95,22 @@ def _environment(index: int, label: str, s: Snapshot) -> list[str]:
         out += [
             f"<h3>Declared requirements ({len(s.requirements)})</h3>",
             table(["requirement", "where", "pin", "status", "installed"], reqs),
+        ]
+    if s.imports is not None:
+        rows = [
+            f'<tr class="{_IMPORT_CLASS.get(status.split(" (")[0], "")}"><th class="pkg">{esc(module)}</th>'
+            f"<td>{esc(status)}</td><td>{esc(provider)}</td><td>{esc(where)}</td></tr>\n"
+            for module, status, provider, where in import_rows(s)
+        ]
+        out += [f"<h3>{esc(imports_summary(s.imports).capitalize())}</h3>"]
+        out += [table(["module", "status", "distribution", "imported at"], rows, table_id=f"imports-{index}")]
+        if s.imports.unused:
+            out += [f"<p>Declared, never imported: {esc(', '.join(s.imports.unused))}</p>"]
+    if s.runtime is not None:
+        facts_rows = [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>\n" for k, v in runtime_rows(s.runtime)]
+        out += [
+            "<h3>Numerical runtime</h3>",
+            table(["fact", "value"], facts_rows, table_id=f"runtime-{index}"),
         ]
     if s.issues:
         out += [f"<h3>Issues ({len(s.issues)})</h3><ul>"]

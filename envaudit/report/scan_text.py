@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from envaudit.model import PinKind, Requirement, RequirementKind, RequirementStatus, Snapshot
+from envaudit.model import ModuleSource, PinKind, Requirement, RequirementKind, RequirementStatus, Snapshot
 from envaudit.report.documents import LOOSE, UNSATISFIED, Scanned
+from envaudit.report.facts_view import import_rows, imports_summary, runtime_rows
 from envaudit.terminal import colour
 from envaudit.textsafe import one_line as safe
 
@@ -94,6 +95,8 @@ def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -
 
     _os_packages(snapshot, console)
     _requirements(snapshot, console)
+    _imports(snapshot, console)
+    _runtime(snapshot, console)
     _probes(snapshot, console)
     _environment(snapshot, console)
     if snapshot.shadowed:
@@ -106,6 +109,34 @@ def render_one(snapshot: Snapshot, console: Console, label: str | None = None) -
             where = f" {issue.path}:" if issue.path else ""
             console.print(Text(safe(f"  [{issue.code}]{where} {issue.message}")))
     console.print(Text(summary(snapshot), style="bold"), soft_wrap=True)  # one line, for grep
+
+
+def _imports(snapshot: Snapshot, console: Console) -> None:
+    if snapshot.imports is None:
+        return
+    console.print(Text(safe(imports_summary(snapshot.imports)), style="bold"))
+    rows = import_rows(snapshot)
+    if rows:
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        for column in ("module", "status", "distribution", "imported at"):
+            table.add_column(column, overflow="fold")
+        for module, status, provider, where in rows:
+            table.add_row(Text(safe(module)), Text(status), Text(safe(provider)), Text(safe(where)))
+        console.print(table)
+    if snapshot.imports.unused:
+        console.print(Text(safe("  declared, never imported: " + ", ".join(snapshot.imports.unused))))
+
+
+def _runtime(snapshot: Snapshot, console: Console) -> None:
+    if snapshot.runtime is None:
+        return
+    console.print(Text("numerical runtime", style="bold"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for fact, value in runtime_rows(snapshot.runtime):
+        grid.add_row("  " + fact, Text(safe(value)))
+    console.print(grid)
 
 
 def _os_packages(snapshot: Snapshot, console: Console) -> None:
@@ -293,6 +324,9 @@ def summary(snapshot: Snapshot) -> str:
         parts.append(f"{locked} locked ({off} not as locked)")
     parts.append(f"{sum(v.redacted for v in snapshot.environment)} secrets redacted")
     parts.append(f"{len(snapshot.issues)} issues")
+    if snapshot.imports is not None:
+        missing = sum(m.source is ModuleSource.MISSING for m in snapshot.imports.modules)
+        parts.append(f"{missing} imports missing")
     if snapshot.probes is not None and snapshot.probes.applicable:
         parts.append(f"{len(snapshot.probes.cases)} probe cases, {len(snapshot.probes.user)} user probes")
     return "summary: " + ", ".join(parts)

@@ -54,6 +54,8 @@ class TargetOptions:
     # --project was given: saved snapshots are checked again against its declared requirements.
     recheck_requirements: bool = False
     project: Path | None = None  # the project folder here (``local`` looks for its .venv)
+    modules: bool = False  # report which distribution provides each module (the project's imports)
+    runtime: bool = False  # collect the numerical runtime facts
 
 
 class Target:
@@ -77,6 +79,20 @@ class Target:
 
     def launch(self) -> Started | None:
         """Start collecting now, if a process does it; ``snapshot`` is given what this returned."""
+        return None
+
+    def scanner_options(self) -> dict[str, Any]:
+        """What the in-target scanner is asked for beyond the defaults (its JSON argument)."""
+        options: dict[str, Any] = {}
+        if self.options.modules:
+            options["modules"] = True
+        if self.options.runtime:
+            options["runtime"] = {"environ": self.runtime_environ()}
+        return options
+
+    def runtime_environ(self) -> dict[str, str | None] | None:
+        """The runtime variables to put back in the target before its facts are read (None: the
+        target's own environment is the one its code runs in)."""
         return None
 
     def snapshot(self, started: Started | None, context: ScanContext | None) -> Snapshot:
@@ -110,7 +126,10 @@ class ScriptTarget(Target):
         raise NotImplementedError
 
     def scanner_args(self) -> list[str]:
-        return []
+        import json
+
+        options = self.scanner_options()
+        return [json.dumps(options)] if options else []
 
     def recorded_environ(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
         """The environment variables the snapshot records."""

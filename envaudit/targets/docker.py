@@ -282,6 +282,7 @@ def start_scanner(
     python: str | None,
     project: str | None,
     timeout: float,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[EngineRun, dict[str, Any]]:
     """Run the scanner in a container of the image; returns the run and the image's record."""
     import json
@@ -291,6 +292,7 @@ def start_scanner(
     }
     if project:
         options["project"] = project
+    options.update(extra or {})
     return start_script(spec, script, [json.dumps(options)], python=python, timeout=timeout)
 
 
@@ -401,6 +403,7 @@ class EngineImage(Target):
                 python=opts.python,
                 project=opts.project,
                 timeout=self.options.timeout,
+                extra=self.scanner_options(),
             )
             raw = parse_scanner_output(engine_run.result(), self.spec.spelling)
             record, requested = image_record(self.spec, attrs, "engine"), engine_run.requested

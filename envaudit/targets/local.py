@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from envaudit.errors import TargetError
+from envaudit.inprocess.runtime import THREAD_VARIABLES
 from envaudit.targets.base import ScriptTarget, Started
 from envaudit.targets.runner import ScriptRun
 
 # Passed through to the target because the interpreter may need them to start or to be found
-# (pyenv shims read PYENV_*; a Python built with a shared libpython may need LD_LIBRARY_PATH).
+# (pyenv shims read PYENV_*; a Python built with a shared libpython may need LD_LIBRARY_PATH), or
+# because the probes must compute as the user's code would (BLAS thread counts, the time zone).
 # Everything else, PYTHONPATH, PYTHONHOME, VIRTUAL_ENV and friends above all, stays out.
-PASSTHROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
+PASSTHROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR", "TZ", *THREAD_VARIABLES)
 PASSTHROUGH_PREFIXES = ("PYENV_", "ASDF_")
 
 
@@ -146,6 +148,13 @@ class PythonInterpreter(ScriptTarget):
     def recorded_environ(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
         # A local interpreter runs in the user's own environment, so that is the one to record.
         return self.environ
+
+    def runtime_environ(self) -> dict[str, str | None]:
+        # The scanner runs in a minimal environment (PASSTHROUGH); the user's code runs in this one,
+        # so its thread counts, locale, TZ and hash seed are put back before the facts are read.
+        from envaudit.inprocess.runtime import RUNTIME_VARIABLES
+
+        return {name: self.environ.get(name) for name in RUNTIME_VARIABLES}
 
 
 class ActiveInterpreter(PythonInterpreter):

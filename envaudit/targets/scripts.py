@@ -15,7 +15,7 @@ SCANNER_SCRIPT = INPROCESS / "scanner.py"
 
 # Modules of envaudit the scanner imports, each on one line ending "# envaudit: splice NAME.py",
 # replaced by the module's text in the script sent (targets have no envaudit to import from).
-SPLICED = ("metadata.py", "ospackages.py")
+SPLICED = ("metadata.py", "ospackages.py", "modules.py", "runtime.py")
 SPLICE = "  # envaudit: splice {}"
 
 

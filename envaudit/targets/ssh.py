@@ -286,7 +286,8 @@ class SSHHost(ScriptTarget):
         SHARING.close()
 
     def scanner_args(self) -> list[str]:
-        return [json.dumps({"environ": True})]  # the remote's own environment, redacted later
+        # The remote's own environment, redacted later.
+        return [json.dumps({"environ": True, **self.scanner_options()})]
 
     def recorded_environ(self, raw: Mapping[str, Any]) -> Mapping[str, str]:
         recorded = raw.get("environ")  # a remote host reports its own

@@ -39,6 +39,9 @@ class ScanOptions:
     # Per kind of target: each target class reads its own part (see targets/base.py).
     ssh: SSHOptions | None = None  # None: the defaults (batch mode, strict host keys)
     image: ImageOptions = field(default_factory=ImageOptions)
+    # None: as [tool.envaudit.scan] says; imports are also read whenever --project is given.
+    runtime: bool | None = None  # numerical runtime facts (BLAS, threads, CPU, time zones, locale)
+    imports: bool | None = None  # the project's imports against each environment
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from envaudit.targets.registry import target_class
 from envaudit.verbs.common import ScanOptions, TargetResult
 
 if TYPE_CHECKING:
+    from envaudit.codeimports import ProjectImports
     from envaudit.envvars import EnvPolicy
     from envaudit.model import Snapshot
     from envaudit.probe.run import ProbeOptions
@@ -43,6 +44,39 @@ def env_policy(options: ScanOptions) -> EnvPolicy:
     if options.env_exclude:
         policy = replace(policy, exclude=policy.exclude + options.env_exclude)
     return policy
+
+
+def collected(options: ScanOptions, *, images_only: bool) -> ScanOptions:
+    """``runtime`` and ``imports`` decided: the flags, else ``[tool.envaudit.scan]``; imports are
+    read whenever --project names a folder here (with images only it names one inside them)."""
+    if options.runtime is not None and options.imports is not None:
+        return options
+    project = options.project or Path.cwd()
+    scan_config = None
+    if may_configure(options.config_file, project):
+        from envaudit import config
+
+        scan_config = config.load(options.config_file, project).scan
+    runtime = options.runtime
+    if runtime is None:
+        runtime = scan_config.runtime if scan_config is not None else False
+    imports = options.imports
+    if imports is None:
+        explicit = options.project is not None and not images_only
+        imports = explicit or (scan_config.imports if scan_config is not None else False)
+    return replace(options, runtime=runtime, imports=imports and not images_only)
+
+
+def project_imports(options: ScanOptions, project: Path) -> ProjectImports:
+    """What the project's code imports, read once for all targets."""
+    from envaudit.codeimports import ImportConfig, read_imports
+
+    import_config = ImportConfig()
+    if may_configure(options.config_file, project):
+        from envaudit import config
+
+        import_config = config.load(options.config_file, project).imports
+    return read_imports(project.resolve(), import_config)
 
 
 def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
@@ -74,6 +108,7 @@ def prepare(options: ScanOptions, *, images_only: bool = False) -> ScanContext:
         project=str(project.resolve())
         if declared and (declared.requirements or declared.issues or declared.locks)
         else None,
+        imports=project_imports(options, project) if options.imports else None,
     )
 
 
@@ -82,6 +117,8 @@ def target_options(options: ScanOptions, *, images_only: bool) -> TargetOptions:
     targets beside them it is a folder here, read once for all (``prepare``)."""
     in_image = options.project.as_posix() if options.project is not None and images_only else None
     return TargetOptions(
+        modules=bool(options.imports),
+        runtime=bool(options.runtime),
         timeout=options.timeout,
         ssh=options.ssh,
         image=replace(options.image, project=in_image),
@@ -117,6 +154,7 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         runner_script(options.probe)  # the user's files read once, now: bad input fails the command
     environ: Mapping[str, str] = dict(os.environ)
     images_only = all(cls.is_image for cls in classes)
+    options = collected(options, images_only=images_only)
     shared = target_options(options, images_only=images_only)
     targets = [cls(spec, shared, environ) for cls, spec in zip(classes, specs, strict=True)]
     early: dict[int, Started | EnvauditError] = {}

@@ -26,6 +26,7 @@ def gate(
     from envaudit import config, hygiene, policy
     from envaudit import diff as differ
     from envaudit.findings import Check, Labelled, Report
+    from envaudit.importcheck import findings as import_findings
     from envaudit.model import RequirementKind
     from envaudit.severity import FailOn
     from envaudit.verbs.audit import audit_options, audit_snapshot
@@ -63,6 +64,7 @@ def gate(
         ),
         *hygiene.issue_findings(other, target_snapshot),
         *hygiene.lock_findings(other, target_snapshot),
+        *import_findings(other, target_snapshot),
     ]
     checks = (
         *report.checks,
@@ -73,6 +75,7 @@ def gate(
             if any(r.kind is RequirementKind.LOCKED for r in target_snapshot.requirements)
             else ()
         ),
+        *((Check(f"imports: {other}", "imports", (other,)),) if target_snapshot.imports is not None else ()),
     )
     if rules.audit:  # [tool.envaudit.gate] audit = true: known vulnerabilities fail the gate too
         extra.extend(audit_snapshot(other, target_snapshot, audit_options(options), jobs=options.jobs))

@@ -98,6 +98,8 @@ def test_round_trip_is_exact_and_stable() -> None:
         "image",
         "probes",
         "distro",
+        "imports",
+        "runtime",
     ]
     assert data["interpreter"]["markers"] == {"python_version": "3.11", "sys_platform": "linux"}
     assert data["distributions"][0]["name"] == "six" and data["distributions"][0]["version"] == "1.16.0"
