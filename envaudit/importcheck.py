@@ -17,7 +17,7 @@ from typing import Any
 
 from envaudit.codeimports import ProjectImports
 from envaudit.dependents import required
-from envaudit.findings import Finding, Labelled, finding
+from envaudit.findings import Finding, Labelled, Location, finding
 from envaudit.model import (
     Distribution,
     ImportedModule,
@@ -94,15 +94,31 @@ def declared_names(snapshot: Snapshot) -> set[str]:
     return {r.canonical_name for r in snapshot.requirements if r.kind is RequirementKind.REQUIREMENT}
 
 
+def _applies(line: str, markers: dict[str, str]) -> bool:
+    """Whether a Requires-Dist line holds in this environment (its marker true, no extra asked)."""
+    if ";" not in line:
+        return True
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as Parsed
+
+    try:
+        parsed = Parsed(line)
+    except InvalidRequirement:
+        return False
+    return parsed.marker is None or parsed.marker.evaluate({**markers, "extra": ""})
+
+
 def pulled_in_by(snapshot: Snapshot, name: str, declared: set[str]) -> tuple[str, str] | None:
-    """The declared distribution that requires ``name`` (directly or through others), and the
-    Requires-Dist line that holds ``name`` in place."""
+    """The declared distribution that requires ``name`` (directly or through others) in this
+    environment, and the Requires-Dist constraint that holds ``name`` in place."""
     by_name = {d.canonical_name: d for d in snapshot.distributions}
+    markers = dict(snapshot.interpreter.markers)
     parents: dict[str, list[tuple[str, str]]] = {}
     for dist in snapshot.distributions:
         for line in dist.requires_dist:
             for child in required((line,)):
-                parents.setdefault(child, []).append((dist.canonical_name, line))
+                if _applies(line, markers):
+                    parents.setdefault(child, []).append((dist.canonical_name, line))
     # Breadth first from ``name`` up to the nearest declared distribution.
     frontier = [(name, "")]
     seen = {name}
@@ -141,6 +157,14 @@ def findings_for(items: Sequence[Labelled]) -> list[Finding]:
     return out
 
 
+def place(where: str) -> Location:
+    """A finding's location from "src/app.py:12" or "nb.ipynb[cell 3]:2" (the notebook, no line)."""
+    path, _, line = where.rpartition(":")
+    if "[cell " in path:
+        return Location(path.split("[cell ", 1)[0])
+    return Location(path, int(line)) if line.isdigit() else Location(where)
+
+
 def findings(label: str, snapshot: Snapshot) -> list[Finding]:
     """One environment's import findings."""
     imports = snapshot.imports
@@ -161,6 +185,7 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) fails in {label}: nothing installed there "
                     f"provides it{guarded}",
                     (label,),
+                    location=place(module.places[0]) if module.places else None,
                     details=details,
                     severity=Severity.INFO if module.conditional else None,
                 )
@@ -174,6 +199,7 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) works in {label} only because a module no "
                     "distribution installed is on its path (copied in, or on PYTHONPATH)",
                     (label,),
+                    location=place(module.places[0]) if module.places else None,
                     details=details,
                 )
             )
@@ -192,6 +218,7 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) uses {dist}, which the project does not "
                     f"declare; in {label} it is {how}",
                     (label,),
+                    location=place(module.places[0]) if module.places else None,
                     details={
                         **details,
                         "pulled_in_by": via[0] if via else "",

@@ -17,7 +17,14 @@ from envaudit.rules import (
 from envaudit.severity import Severity
 
 CHECK = "runtime"
-BLAS_KINDS = ("openblas", "mkl", "blis", "flexiblas")
+BLAS_KINDS = ("openblas", "mkl", "blis", "flexiblas", "blas")
+NAMES = {
+    "openblas": "OpenBLAS",
+    "mkl": "MKL",
+    "blis": "BLIS",
+    "flexiblas": "FlexiBLAS",
+    "blas": "reference BLAS",
+}
 LAST_BITS = "float reductions may differ in the last bits"
 
 
@@ -27,7 +34,7 @@ def blas_text(package: NumericPackage | None) -> str:
         return "none"
     for lib in package.loaded:
         if lib.kind in BLAS_KINDS:
-            name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS", "flexiblas": "FlexiBLAS"}[lib.kind]
+            name = NAMES[lib.kind]
             return " ".join(
                 p for p in (name, lib.version or "", f"({lib.architecture})" if lib.architecture else "") if p
             )

@@ -50,6 +50,8 @@ LIBRARIES = (
     ("mkl", "libmkl_rt"),
     ("blis", "libblis"),
     ("flexiblas", "libflexiblas"),
+    ("blas", "libblas.so"),  # Debian's alternatives: netlib's reference BLAS (no version to ask)
+    ("blas", "libcblas.so"),
     ("openmp", "libgomp"),
     ("openmp", "libiomp"),
     ("openmp", "libomp"),
@@ -304,7 +306,21 @@ def _openmp(lib: Any, info: Dict[str, Any]) -> None:
         info["threads"] = int(threads())
 
 
-ASK = {"openblas": _openblas, "mkl": _mkl, "blis": _blis, "flexiblas": _flexiblas, "openmp": _openmp}
+def _any_blas(lib: Any, info: Dict[str, Any]) -> None:
+    """libblas.so.3 is whatever the OS's alternatives point to: OpenBLAS says so when asked."""
+    _openblas(lib, info)
+    if info.get("config"):
+        info["kind"] = "openblas"
+
+
+ASK = {
+    "blas": _any_blas,
+    "openblas": _openblas,
+    "mkl": _mkl,
+    "blis": _blis,
+    "flexiblas": _flexiblas,
+    "openmp": _openmp,
+}
 
 
 def _ask(kind: str, path: str) -> Dict[str, Any]:

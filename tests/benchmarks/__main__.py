@@ -9,6 +9,7 @@ from tests.benchmarks import (
     bench_diff,
     bench_fleet,
     bench_image,
+    bench_imports_runtime,
     bench_lock,
     bench_os_packages,
     bench_probe,
@@ -27,6 +28,7 @@ SUITES = [
     bench_audit,
     bench_lock,
     bench_os_packages,
+    bench_imports_runtime,
 ]
 
 
@@ -43,9 +45,19 @@ def main(argv: list[str]) -> int:
     print("|---|---|---|---|---|---|")
     for o in outcomes:
         b = o.benchmark
+        measured = f"{o.candidate_s * 1000:.0f} ms"
+        if o.without_s is not None:
+            measured += (
+                f" ({o.added_s * 1000:+.0f} ms on {b.without_description}: {o.without_s * 1000:.0f} ms)"
+            )
+        bar = " and ".join(
+            x
+            for x in (f"{b.bar}x" if b.bar is not None else "", f"+{b.added_bar:g} s" if b.added_bar else "")
+            if x
+        )
         print(
-            f"| #{b.issue} | {b.description} | {o.candidate_s * 1000:.0f} ms | {b.baseline_description}: "
-            f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {f'{b.bar}x' if b.bar is not None else '-'} |"
+            f"| #{b.issue} | {b.description} | {measured} | {b.baseline_description}: "
+            f"{o.baseline_s * 1000:.0f} ms | {o.ratio:.2f}x | {bar or '-'} |"
         )
     for o in outcomes:
         b = o.benchmark
