@@ -531,8 +531,9 @@ def _scan_options(args: argparse.Namespace, progress: api.Progress | None = None
         jobs=args.jobs,
         allow_outside_includes=args.allow_outside_includes,
         repo_root=getattr(args, "repo_root", None),  # commands that write reports
-        runtime=getattr(args, "runtime", None),
-        imports=getattr(args, "imports", None),
+        # Only the commands that compare environments take these (scan, diff, gate, probe).
+        runtime=getattr(args, "runtime", False),
+        imports=getattr(args, "imports", False),
     )
 
 

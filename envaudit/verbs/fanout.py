@@ -46,9 +46,12 @@ def env_policy(options: ScanOptions) -> EnvPolicy:
     return policy
 
 
-def collected(options: ScanOptions, *, images_only: bool) -> ScanOptions:
+def collected(options: ScanOptions, *, images_only: bool, saved_only: bool) -> ScanOptions:
     """``runtime`` and ``imports`` decided: the flags, else ``[tool.envaudit.scan]``; imports are
-    read whenever --project names a folder here (with images only it names one inside them)."""
+    read whenever --project names a folder here (with images only it names one inside them; saved
+    snapshots keep the imports they were saved with)."""
+    if saved_only:
+        return replace(options, runtime=False, imports=False)
     if options.runtime is not None and options.imports is not None:
         return options
     project = options.project or Path.cwd()
@@ -154,7 +157,7 @@ def scan(spellings: Sequence[str], options: ScanOptions) -> list[TargetResult]:
         runner_script(options.probe)  # the user's files read once, now: bad input fails the command
     environ: Mapping[str, str] = dict(os.environ)
     images_only = all(cls.is_image for cls in classes)
-    options = collected(options, images_only=images_only)
+    options = collected(options, images_only=images_only, saved_only=all(cls.is_saved for cls in classes))
     shared = target_options(options, images_only=images_only)
     targets = [cls(spec, shared, environ) for cls, spec in zip(classes, specs, strict=True)]
     early: dict[int, Started | EnvauditError] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Lab]:
         fh.write(changed.known_hosts_line(other_key))  # the host now presents a different key
     yield lab
     lab.stop()
+
+
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "imports-demo"
 
 
 def scan(
@@ -89,6 +93,24 @@ def test_remote_python_on_path_lists_its_distributions_exactly(envaudit: Runner,
     assert env["OMP_NUM_THREADS"]["relevant"] and env["OMP_NUM_THREADS"]["value"] == "4"
     assert "hunter2-remote" not in json.dumps(snapshot)
     assert snapshot["provenance"]["target_kind"] == "ssh"
+
+
+def test_runtime_facts_are_the_remote_s_own(envaudit: Runner, lab: sshd.Lab) -> None:
+    """--runtime over SSH: the remote environment's thread variables (alpha sets OMP_NUM_THREADS=4),
+    and numpy's BLAS in a remote venv, asked there."""
+    venv = recipes.pandas_venv("2.2")
+    code, snapshot, err = scan(
+        envaudit, lab, lab.hosts["alpha"].url(str(venv.python)), extra=("--runtime", "--project", str(DEMO))
+    )
+    assert code == 0, err
+    assert isinstance(snapshot, dict)
+    runtime = snapshot["runtime"]
+    assert runtime["threads"].get("OMP_NUM_THREADS") == "4" and "OMP_NUM_THREADS" not in os.environ
+    openblas = next(lib for lib in runtime["numpy"]["loaded"] if lib["kind"] == "openblas")
+    # OpenBLAS obeys OMP_NUM_THREADS when its own variable is unset, up to the CPUs it finds.
+    assert openblas["threads"] == min(4, os.cpu_count() or 1)
+    pytz = next(m for m in snapshot["imports"]["modules"] if m["module"] == "pytz")
+    assert pytz["source"] == "distribution" and pytz["distributions"] == ["pytz"]
 
 
 def test_remote_python_named_in_the_url(envaudit: Runner, lab: sshd.Lab) -> None:
