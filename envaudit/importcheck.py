@@ -86,6 +86,8 @@ def classify(
             and r.canonical_name not in imported_dists
             and not any(fnmatch.fnmatchcase(r.canonical_name, g) for g in ignored)
         }
+        if project.files  # no code read (a folder of requirements files only): nothing to judge by
+        else ()
     )
     return Imports(project.folder, project.files, tuple(modules), tuple(unused))
 

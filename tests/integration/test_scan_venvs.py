@@ -148,6 +148,8 @@ def _blank_volatile(data: dict[str, Any], venv: Venv) -> dict[str, Any]:
     blanked: dict[str, Any] = json.loads(text)
     for key in ("envaudit_version", "scanned_at", "scanned_on", "fingerprint_key_id", "project"):
         blanked["provenance"][key] = "<volatile>"
+    if blanked.get("imports"):  # --project: the folder read (a temporary one)
+        blanked["imports"]["project"] = "<volatile>"
     interp = blanked["interpreter"]
     for key in ("version", "os_release", "libc_version", "resolved_executable", "requested", "machine"):
         interp[key] = "<volatile>"
