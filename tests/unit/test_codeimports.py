@@ -73,7 +73,7 @@ def test_agrees_with_a_full_ast_walk_on_real_code() -> None:
         checked += 1
         if reference(tree) != set(imports_of(source)):
             differ.append(str(path))
-    assert checked > 1000
+    assert checked > 800
     assert differ == []
 
 
