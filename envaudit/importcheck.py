@@ -11,6 +11,7 @@ imported.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -26,6 +27,7 @@ from envaudit.model import (
     Requirement,
     RequirementKind,
     Snapshot,
+    StrPairs,
 )
 from envaudit.rules import IMPORT_MISSING, IMPORT_UNDECLARED, IMPORT_UNOWNED, REQUIREMENT_UNUSED
 from envaudit.severity import Severity
@@ -96,8 +98,10 @@ def declared_names(snapshot: Snapshot) -> set[str]:
     return {r.canonical_name for r in snapshot.requirements if r.kind is RequirementKind.REQUIREMENT}
 
 
-def _applies(line: str, markers: dict[str, str]) -> bool:
-    """Whether a Requires-Dist line holds in this environment (its marker true, no extra asked)."""
+@functools.lru_cache(maxsize=16384)
+def _applies(line: str, markers: StrPairs) -> bool:
+    """Whether a Requires-Dist line holds in an environment (its marker true, no extra asked).
+    Remembered: a fleet's snapshots repeat the same lines and markers."""
     if ";" not in line:
         return True
     from packaging.requirements import InvalidRequirement
@@ -107,20 +111,32 @@ def _applies(line: str, markers: dict[str, str]) -> bool:
         parsed = Parsed(line)
     except InvalidRequirement:
         return False
-    return parsed.marker is None or parsed.marker.evaluate({**markers, "extra": ""})
+    return parsed.marker is None or parsed.marker.evaluate({**dict(markers), "extra": ""})
 
 
-def pulled_in_by(snapshot: Snapshot, name: str, declared: set[str]) -> tuple[str, str] | None:
-    """The declared distribution that requires ``name`` (directly or through others) in this
-    environment, and the Requires-Dist constraint that holds ``name`` in place."""
-    by_name = {d.canonical_name: d for d in snapshot.distributions}
-    markers = dict(snapshot.interpreter.markers)
-    parents: dict[str, list[tuple[str, str]]] = {}
+Parents = dict[str, list[tuple[str, str]]]  # a distribution -> (who requires it, the line that does)
+
+
+def requirers(snapshot: Snapshot) -> Parents:
+    """Who requires each distribution in this environment (Requires-Dist lines whose markers hold)."""
+    parents: Parents = {}
+    markers = snapshot.interpreter.markers
     for dist in snapshot.distributions:
         for line in dist.requires_dist:
             for child in required((line,)):
                 if _applies(line, markers):
                     parents.setdefault(child, []).append((dist.canonical_name, line))
+    return parents
+
+
+def pulled_in_by(
+    snapshot: Snapshot, name: str, declared: set[str], parents: Parents | None = None
+) -> tuple[str, str] | None:
+    """The declared distribution that requires ``name`` (directly or through others) in this
+    environment, and the Requires-Dist constraint that holds ``name`` in place. ``parents``: the
+    snapshot's ``requirers``, when the caller asks about several names."""
+    by_name = {d.canonical_name: d for d in snapshot.distributions}
+    parents = parents if parents is not None else requirers(snapshot)
     # Breadth first from ``name`` up to the nearest declared distribution.
     frontier = [(name, "")]
     seen = {name}
@@ -173,11 +189,13 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
     if imports is None:
         return []
     declared = declared_names(snapshot)
+    parents: Parents | None = None  # who requires what: built once, when an undeclared import needs it
     out: list[Finding] = []
     for module in imports.modules:
         where = ", ".join(module.places[:3]) + (" …" if len(module.places) > 3 else "")
         guarded = " (guarded: the code expects it may be absent)" if module.conditional else ""
         details = {"module": module.module, "places": where, "conditional": str(module.conditional).lower()}
+        location = place(module.places[0]) if module.places else None
         if module.source is ModuleSource.MISSING:
             out.append(
                 finding(
@@ -187,7 +205,7 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) fails in {label}: nothing installed there "
                     f"provides it{guarded}",
                     (label,),
-                    location=place(module.places[0]) if module.places else None,
+                    location=location,
                     details=details,
                     severity=Severity.INFO if module.conditional else None,
                 )
@@ -201,13 +219,14 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) works in {label} only because a module no "
                     "distribution installed is on its path (copied in, or on PYTHONPATH)",
                     (label,),
-                    location=place(module.places[0]) if module.places else None,
+                    location=location,
                     details=details,
                 )
             )
         elif module.source is ModuleSource.DISTRIBUTION and not declared & set(module.distributions):
             dist = module.distributions[0]
-            via = pulled_in_by(snapshot, dist, declared)
+            parents = parents if parents is not None else requirers(snapshot)
+            via = pulled_in_by(snapshot, dist, declared, parents)
             if via is not None:
                 how = f"present only because {via[0]} requires it (`{via[1]}`)"
             else:
@@ -220,7 +239,7 @@ def findings(label: str, snapshot: Snapshot) -> list[Finding]:
                     f"`import {module.module}` ({where}) uses {dist}, which the project does not "
                     f"declare; in {label} it is {how}",
                     (label,),
-                    location=place(module.places[0]) if module.places else None,
+                    location=location,
                     details={
                         **details,
                         "pulled_in_by": via[0] if via else "",

@@ -257,10 +257,17 @@ def _buffer_text(function: Any) -> str:
     return buffer.value.decode("utf-8", "replace")[:200]
 
 
+def _threads(lib: Any, names: List[str], info: Dict[str, Any]) -> None:
+    """The library's thread count, from the first of ``names`` it exports."""
+    threads = _symbol(lib, names)
+    if threads is not None:
+        info["threads"] = int(threads())
+
+
 def _openblas(lib: Any, info: Dict[str, Any]) -> None:
     config = _symbol(lib, _variants("openblas_get_config"))
     core = _symbol(lib, _variants("openblas_get_corename"))
-    threads = _symbol(lib, _variants("openblas_get_num_threads"))
+    _threads(lib, _variants("openblas_get_num_threads"), info)
     if config is not None:
         info["config"] = _c_text(config)  # "OpenBLAS 0.3.27 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
         words = info["config"].split()
@@ -268,30 +275,23 @@ def _openblas(lib: Any, info: Dict[str, Any]) -> None:
             info["version"] = words[1]
     if core is not None:
         info["architecture"] = _c_text(core)[:40]
-    if threads is not None:
-        info["threads"] = int(threads())
 
 
 def _mkl(lib: Any, info: Dict[str, Any]) -> None:
     version = _symbol(lib, ["MKL_Get_Version_String"])
-    threads = _symbol(lib, ["MKL_Get_Max_Threads"])
+    _threads(lib, ["MKL_Get_Max_Threads"], info)
     if version is not None:
-        info["config"] = _buffer_text(
-            version
-        )  # "Intel(R) oneAPI Math Kernel Library Version 2024.1-Product ..."
+        # "Intel(R) oneAPI Math Kernel Library Version 2024.1-Product Build ..."
+        info["config"] = _buffer_text(version)
         words = [w for w in info["config"].split() if w[:1].isdigit()]
         info["version"] = words[0].rstrip(",") if words else None
-    if threads is not None:
-        info["threads"] = int(threads())
 
 
 def _blis(lib: Any, info: Dict[str, Any]) -> None:
     version = _symbol(lib, ["bli_info_get_version_str"])
-    threads = _symbol(lib, ["bli_thread_get_num_threads"])
+    _threads(lib, ["bli_thread_get_num_threads"], info)
     if version is not None:
         info["version"] = _c_text(version)[:40]
-    if threads is not None:
-        info["threads"] = int(threads())
 
 
 def _flexiblas(lib: Any, info: Dict[str, Any]) -> None:
@@ -301,9 +301,7 @@ def _flexiblas(lib: Any, info: Dict[str, Any]) -> None:
 
 
 def _openmp(lib: Any, info: Dict[str, Any]) -> None:
-    threads = _symbol(lib, ["omp_get_max_threads"])
-    if threads is not None:
-        info["threads"] = int(threads())
+    _threads(lib, ["omp_get_max_threads"], info)
 
 
 def _any_blas(lib: Any, info: Dict[str, Any]) -> None:
