@@ -343,21 +343,46 @@ def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = Non
         group.add_argument("--probe", action="store_true", help=switch)
     group.add_argument(
         "--function",
-        action="append",
+        action=_InOrder,
         default=[],
         metavar="FILE.py:NAME",
-        help="your preprocessing function, run in each target on --data (repeatable, paired with --data)",
+        help="your preprocessing function, run in each target on its --data (repeatable)",
     )
     group.add_argument(
-        "--data",
-        action="append",
+        "--model",
+        action=_InOrder,
         default=[],
         type=Path,
         metavar="FILE",
-        help="sample data for --function: .csv, .parquet or .json",
+        help="your fitted model (.pkl, .joblib: your own file, it runs code when loaded), loaded in each "
+        "target and run on its --data: predict, predict_proba, transform compared (repeatable)",
     )
     group.add_argument(
-        "--no-canonical", action="store_true", help="skip the canonical suite: only your own probes"
+        "--data",
+        action=_InOrder,
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="sample data for the --function or --model before it: .csv, .parquet, .json or .npy (one "
+        "--data alone serves them all)",
+    )
+    group.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME]",
+        help="canonical suites to run: pandas, numpy, sklearn (default: every suite whose library the "
+        "target has)",
+    )
+    group.add_argument(
+        "--no-canonical", action="store_true", help="skip the canonical suites: only your own probes"
+    )
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="fail when a probe could not run somewhere or a suite ran on one side only (not run is "
+        "not clean)",
     )
     group.add_argument(
         "--case", action="append", default=[], metavar="ID", help="run only this canonical case (repeatable)"
@@ -371,9 +396,30 @@ def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = Non
     )
 
 
+class _InOrder(argparse.Action):
+    """--function, --model and --data also recorded in the order given, to pair each probe with the
+    --data after it."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), values])
+        order = list(getattr(namespace, "probe_order", None) or [])
+        namespace.probe_order = [*order, (self.dest, values)]
+
+
+def _suites(given: Sequence[str]) -> tuple[str, ...] | None:
+    """--suite pandas,numpy (repeatable): the suites named, checked; None when none are."""
+    from envaudit.inprocess.probe_cases import SUITES
+
+    names = [n.strip() for item in given for n in item.split(",") if n.strip()]
+    for name in names:
+        if name not in SUITES:
+            raise UsageError(f"--suite {name}: no such suite (there are {', '.join(SUITES)})")
+    return tuple(dict.fromkeys(names)) or None
+
+
 def _with_probes(args: argparse.Namespace, options: api.ScanOptions) -> api.ScanOptions:
-    """``options`` with probes when asked for (--probe, or a --function to run)."""
-    if args.probe or args.function:
+    """``options`` with probes when asked for (--probe, or a --function or --model to run)."""
+    if args.probe or args.function or args.model:
         return replace(options, probe=_probe_options(args, options))
     return options
 
@@ -383,11 +429,12 @@ def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeO
 
     return probe_options(
         options,
-        functions=args.function,
-        data=args.data,
+        probes=getattr(args, "probe_order", None) or [],
         canonical=False if args.no_canonical else None,
         cases=args.case,
         tolerance=args.tolerance,
+        suites=_suites(args.suite),
+        strict=args.strict,
     )
 
 
@@ -715,12 +762,17 @@ def _cmd_gate(args: argparse.Namespace) -> int:
 
 def _cmd_probe(args: argparse.Namespace) -> int:
     if args.list_cases:
-        from envaudit.inprocess.probe_runner import CASES, SUITE_VERSION
+        from envaudit.inprocess.probe_runner import CASES, SUITE_VERSION, SUITES
 
-        print(f"canonical probe suite {SUITE_VERSION}: {len(CASES)} cases")
-        for c in CASES:
-            changes = "; ".join(f"{v}: {note}" for v, note in c.changes.items()) or "control: no known change"
-            print(f"  {c.id:32} [{c.area}] {c.title}\n  {'':32} {changes}")
+        wanted = _suites(args.suite) or tuple(SUITES)
+        listed = [c for c in CASES if c.suite in wanted]
+        print(f"canonical probe suites {SUITE_VERSION}: {len(listed)} cases")
+        for name in wanted:
+            print(f"{name} (changes named by {SUITES[name].library} version):")
+            for c in (c for c in listed if c.suite == name):
+                changes = "; ".join(f"{v}: {note}" for v, note in c.changes.items())
+                changes = changes or (f"runtime: {c.runtime}" if c.runtime else "control: no known change")
+                print(f"  {c.id:36} [{c.area}] {c.title}\n  {'':36} {changes}")
         return int(ExitCode.OK)
     from envaudit.verbs import probe as verbs_probe
 

@@ -242,37 +242,68 @@ class UserProbeEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelProbeEntry:
+    """One ``[[tool.envaudit.probe.model]]``: the user's fitted model and the data to run it on."""
+
+    file: str
+    data: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeConfig:
     canonical: bool = True
     tolerance: float = defaults.TOLERANCE
     timeout: float = defaults.PROBE_TIMEOUT
     user: tuple[UserProbeEntry, ...] = ()
+    suites: tuple[str, ...] | None = None  # None: every suite whose library a target has
+    strict: bool = False
+    models: tuple[ModelProbeEntry, ...] = ()
 
 
-def parse_probe(reader: ConfigReader) -> ProbeConfig:
-    reader.reject_unknown({"canonical", "tolerance", "timeout", "user"})
-    timeout = reader.number("timeout", defaults.PROBE_TIMEOUT, positive=True, maximum=defaults.MAX_TIMEOUT)
-    configured = reader.table.get("user", [])
+def _entries(
+    reader: ConfigReader, key: str, fields: tuple[str, str], timeout: float
+) -> list[tuple[str, str, float]]:
+    """``[[tool.envaudit.probe.KEY]]`` tables: both ``fields`` required, an optional timeout."""
+    configured = reader.table.get(key, [])
     if not isinstance(configured, list):
-        raise reader.error("user", "expected an array of tables ([[tool.envaudit.probe.user]])")
+        raise reader.error(key, f"expected an array of tables ([[tool.envaudit.probe.{key}]])")
     entries = []
     for i, entry in enumerate(configured):
         item = ConfigReader(
-            reader.source, entry if isinstance(entry, dict) else {}, f"{reader.path}.user[{i}]"
+            reader.source, entry if isinstance(entry, dict) else {}, f"{reader.path}.{key}[{i}]"
         )
         if not isinstance(entry, dict):
-            raise item.error("", "expected a table with function and data")
-        item.reject_unknown({"function", "data", "timeout"})
-        function, data_file = item.string("function"), item.string("data")
-        if not function or not data_file:
-            raise item.error("function" if not function else "data", "required")
-        entry_timeout = item.number("timeout", timeout, positive=True, maximum=defaults.MAX_TIMEOUT)
-        entries.append(UserProbeEntry(function, data_file, entry_timeout))
+            raise item.error("", f"expected a table with {fields[0]} and {fields[1]}")
+        item.reject_unknown({*fields, "timeout"})
+        first, second = item.string(fields[0]), item.string(fields[1])
+        if not first or not second:
+            raise item.error(fields[0] if not first else fields[1], "required")
+        entries.append(
+            (first, second, item.number("timeout", timeout, positive=True, maximum=defaults.MAX_TIMEOUT))
+        )
+    return entries
+
+
+def parse_probe(reader: ConfigReader) -> ProbeConfig:
+    from envaudit.inprocess.probe_cases import SUITES
+
+    reader.reject_unknown({"canonical", "tolerance", "timeout", "user", "suites", "strict", "model"})
+    timeout = reader.number("timeout", defaults.PROBE_TIMEOUT, positive=True, maximum=defaults.MAX_TIMEOUT)
+    suites = None
+    if "suites" in reader.table:
+        suites = reader.str_list("suites", ())
+        unknown = [s for s in suites if s not in SUITES]
+        if unknown:
+            raise reader.error("suites", f"no such suite {unknown[0]!r} (there are {', '.join(SUITES)})")
     return ProbeConfig(
         canonical=reader.boolean("canonical", True),
         tolerance=reader.number("tolerance", defaults.TOLERANCE),
         timeout=timeout,
-        user=tuple(entries),
+        user=tuple(UserProbeEntry(*e) for e in _entries(reader, "user", ("function", "data"), timeout)),
+        suites=suites,
+        strict=reader.boolean("strict", False),
+        models=tuple(ModelProbeEntry(*e) for e in _entries(reader, "model", ("file", "data"), timeout)),
     )
 
 

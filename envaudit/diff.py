@@ -461,7 +461,9 @@ def diff_requirements(ref: Labelled, other: Labelled) -> list[Finding]:
     return out
 
 
-def diff_pair(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE) -> list[Finding]:
+def diff_pair(
+    ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE, *, strict: bool = False
+) -> list[Finding]:
     findings = [
         *diff_interpreter(ref, other),
         *diff_distributions(ref, other),
@@ -475,7 +477,7 @@ def diff_pair(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERA
     if ref.snapshot.probes is not None or other.snapshot.probes is not None:
         from envaudit.probe.compare import diff_probes  # behaviour, when probes were run
 
-        findings.extend(diff_probes(ref, other, tolerance))
+        findings.extend(diff_probes(ref, other, tolerance, strict=strict))
     return findings
 
 
@@ -521,16 +523,17 @@ def diff(
     *,
     tolerance: float = defaults.TOLERANCE,
     locks: bool = True,
+    strict: bool = False,
 ) -> Report:
     """Every environment against the reference; with more than two, also the package matrix; and
     with ``locks``, each environment against its project's lock files and its code's imports (the
-    gate checks only its target)."""
+    gate checks only its target). ``strict``: probes that could not be compared are errors."""
     ref = items[reference]
     ordered = [ref, *(item for i, item in enumerate(items) if i != reference)]
     findings: list[Finding] = []
     checks: list[Check] = []
     for other in ordered[1:]:
-        findings.extend(diff_pair(ref, other, tolerance))
+        findings.extend(diff_pair(ref, other, tolerance, strict=strict))
         probed = ref.snapshot.probes is not None and other.snapshot.probes is not None
         measured = ref.snapshot.runtime is not None and other.snapshot.runtime is not None
         for c in (*CHECKS, *(("probes",) if probed else ()), *(("runtime",) if measured else ())):

@@ -209,6 +209,7 @@ class ProbeStatus(StrEnum):
     OK = "ok"
     ERROR = "error"  # it raised: the exception is the result
     TIMEOUT = "timeout"
+    NOT_RUN = "not-run"  # it could not run here (a library its data or code needs is missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +259,42 @@ class UserProbe:
     warnings: tuple[ProbeWarning, ...] = ()
     error_type: str = ""
     error: str = ""
+    kind: str = "table"  # table: rows and columns; values: named parts (a scalar, a list or dict of arrays)
+    shapes: StrPairs = ()  # of array outputs, by part: "(3, 2)"
+
+
+@dataclass(frozen=True, slots=True)
+class PickledWith:
+    """scikit-learn's unpickling warning: the estimator was pickled by another version."""
+
+    estimator: str
+    pickled: str  # the version that pickled it
+    loaded: str  # the version loading it here
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProbe:
+    """The user's fitted model (``--model``), loaded in one environment and run on the user's data."""
+
+    name: str  # the model file's name
+    data: str
+    data_sha256: str
+    status: ProbeStatus  # of loading it; ERROR: it could not be loaded here (the error says why)
+    estimator: str = ""  # module.Class of what was unpickled
+    pickled_with: tuple[PickledWith, ...] = ()
+    outputs: tuple[UserProbe, ...] = ()  # one per method run (predict, predict_proba, transform)
+    warnings: tuple[ProbeWarning, ...] = ()  # while loading
+    error_type: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRun:
+    """Whether one canonical suite ran in an environment, and if not, why (its library is missing)."""
+
+    name: str  # pandas, numpy, sklearn
+    ran: bool
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +302,7 @@ class ProbeRun:
     """Behavioural probes run inside an environment (``scan --probe``, ``probe``)."""
 
     suite_version: str
-    applicable: bool  # False: no pandas to probe (the reason says why); not an error
+    applicable: bool  # False: no numpy (nor pandas) to probe (the reason says why); not an error
     reason: str = ""
     pandas: str | None = None
     numpy: str | None = None
@@ -273,6 +310,21 @@ class ProbeRun:
     cases: tuple[ProbeCase, ...] = ()
     user: tuple[UserProbe, ...] = ()
     seconds: float = 0.0
+    sklearn: str | None = None
+    scipy: str | None = None
+    suites: tuple[SuiteRun, ...] = ()  # empty in snapshots saved before suites: the pandas suite ran
+    models: tuple[ModelProbe, ...] = ()
+
+    def version(self, key: str) -> str | None:
+        """The version of a library by its field name (pandas, numpy, sklearn, scipy, pyarrow)."""
+        value: str | None = getattr(self, key, None)
+        return value
+
+    def ran(self, suite: str) -> bool:
+        """Whether the canonical suite ran here (snapshots from before suites ran pandas' only)."""
+        if not self.suites:
+            return self.applicable and suite == "pandas"
+        return any(s.name == suite and s.ran for s in self.suites)
 
 
 class ModuleSource(StrEnum):

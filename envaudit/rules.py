@@ -70,6 +70,12 @@ USER_PROBE_DTYPES = "EA812"
 USER_PROBE_VALUES = "EA813"
 USER_PROBE_WARNINGS = "EA814"
 USER_PROBE_FAILED = "EA815"
+USER_PROBE_SHAPE = "EA816"
+USER_PROBE_NOT_RUN = "EA817"
+MODEL_NOT_LOADED = "EA820"
+MODEL_PICKLED_WITH = "EA821"
+MODEL_PREDICTIONS = "EA822"
+MODEL_PROBABILITIES = "EA823"
 RUNTIME_BLAS = "EA901"
 RUNTIME_THREADS = "EA902"
 RUNTIME_CPU = "EA903"
@@ -403,7 +409,8 @@ _RULES = [
         "probes-not-compared",
         Severity.INFO,
         "Behaviour could not be compared",
-        "One side was not probed (scan it with --probe), or has no pandas to probe.",
+        "One side was not probed (scan it with --probe), or lacks the library a suite probes (a suite "
+        "that ran on one side only). --strict (or [tool.envaudit.probe] strict) makes it an error.",
     ),
     Rule(
         "EA810",
@@ -446,6 +453,54 @@ _RULES = [
         Severity.ERROR,
         "Your function failed in an environment (an exception or the time limit)",
         "The other environments still report; the error names the exception and its message.",
+    ),
+    Rule(
+        "EA816",
+        "user-probe-shape",
+        Severity.WARNING,
+        "Your function's output (or a part of it) has another shape here",
+        "An array with other dimensions: a column dropped (an imputer skipping an all-NaN column), or "
+        "an inverse that is no longer flattened. Code indexing it downstream reads something else.",
+    ),
+    Rule(
+        "EA817",
+        "user-probe-not-run",
+        Severity.INFO,
+        "Your probe could not run in an environment",
+        "A library its data or code needs is missing there (pandas to read Parquet, scikit-learn for "
+        "its code): nothing was compared, which is not the same as nothing found. --strict (or "
+        "[tool.envaudit.probe] strict) makes it an error.",
+    ),
+    Rule(
+        "EA820",
+        "model-not-loaded",
+        Severity.ERROR,
+        "Your model cannot be loaded in an environment",
+        "Unpickling failed there (the exception is named): a module or class that moved or is missing, "
+        "or a version whose pickles it cannot read. Serving would fail on start-up.",
+    ),
+    Rule(
+        "EA821",
+        "model-pickled-with",
+        Severity.WARNING,
+        "Your model was pickled with another scikit-learn than the one loading it",
+        "scikit-learn's InconsistentVersionWarning: estimators are not guaranteed to behave the same "
+        "across versions. Retrain (or re-export) the model with the serving version, or pin it.",
+    ),
+    Rule(
+        "EA822",
+        "model-predictions",
+        Severity.ERROR,
+        "Your model predicts other values on the same data here",
+        "Rows whose prediction changed are counted and the first few named, with both values.",
+    ),
+    Rule(
+        "EA823",
+        "model-probabilities",
+        Severity.WARNING,
+        "Your model's probabilities (or transformed values) move beyond the tolerance here",
+        "The largest shift is named with its row and column; predictions may still agree. Raise "
+        "--tolerance if shifts this small do not matter to you.",
     ),
     Rule(
         "EA901",

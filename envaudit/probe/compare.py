@@ -2,7 +2,10 @@
 
 Silent drift (a different result and no warning in either environment) is the worst kind: nothing
 in the logs announces it. Each finding says what differs (values, dtype, shape, an exception) and
-the version change behind it, from the suite's own notes on when each behaviour changed.
+the version change behind it, from the suite's own notes on when each behaviour changed (each
+suite's notes name versions of its own library: pandas, numpy or scikit-learn). The user's probes
+and models are compared output by output; one that could not run somewhere is said so, never
+passed over.
 """
 
 from __future__ import annotations
@@ -10,13 +13,19 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from envaudit import defaults
 from envaudit.findings import Finding, Labelled, Severity, finding
-from envaudit.inprocess import probe_runner
-from envaudit.model import ProbeCase, ProbeRun, ProbeStatus, Snapshot, UserProbe
+from envaudit.inprocess.probe_cases import SUITES
+from envaudit.inprocess.probe_runner import CASES  # importing the runner registers every suite
+from envaudit.model import ModelProbe, ProbeCase, ProbeRun, ProbeStatus, Snapshot, UserProbe
 from envaudit.rules import (
+    MODEL_NOT_LOADED,
+    MODEL_PICKLED_WITH,
+    MODEL_PREDICTIONS,
+    MODEL_PROBABILITIES,
     PROBE_DRIFT,
     PROBE_EXCEPTION,
     PROBE_SILENT_DRIFT,
@@ -25,14 +34,16 @@ from envaudit.rules import (
     USER_PROBE_DTYPES,
     USER_PROBE_FAILED,
     USER_PROBE_MISSING_VALUES,
+    USER_PROBE_NOT_RUN,
     USER_PROBE_ROWS,
+    USER_PROBE_SHAPE,
     USER_PROBE_VALUES,
     USER_PROBE_WARNINGS,
 )
 
 CHECK = "probes"
 SHOWN = 6  # values shown per side in a message
-_CASES = {c.id: c for c in probe_runner.CASES}
+_CASES = {c.id: c for c in CASES}
 
 
 def _minor(version: str | None) -> tuple[int, int] | None:
@@ -45,17 +56,28 @@ def _minor(version: str | None) -> tuple[int, int] | None:
         return None
 
 
+def _versions(ref: ProbeRun, other: ProbeRun, first: str) -> str:
+    """``pandas 2.2.3 → 3.0.6, numpy 2.1.3 → 2.3.5``: the suite's library first, then what else moved."""
+    keys = [first, *(k for k in ("pandas", "numpy", "sklearn", "scipy", "pyarrow") if k != first)]
+    parts = []
+    for key in keys:
+        a, b = ref.version(key), other.version(key)
+        name = "scikit-learn" if key == "sklearn" else key
+        if key == first:
+            parts.append(f"{name} {a} → {b}" if a != b else f"{name} {a}")
+        elif a != b and (a or b):
+            parts.append(f"{name} {a or 'absent'} → {b or 'absent'}")
+    return ", ".join(parts)
+
+
 def explanation(case_id: str, ref: ProbeRun, other: ProbeRun, what: str = "the result differs") -> str:
     """``pandas 2.2.3 → 3.0.6: <what changed>``, from the case's notes on the versions crossed."""
-    versions = (
-        f"pandas {ref.pandas} → {other.pandas}" if ref.pandas != other.pandas else f"pandas {ref.pandas}"
-    )
-    if ref.numpy != other.numpy:
-        versions += f", numpy {ref.numpy} → {other.numpy}"
-    if ref.pyarrow != other.pyarrow:
-        versions += f", pyarrow {ref.pyarrow or 'absent'} → {other.pyarrow or 'absent'}"
-    known = sorted(v for v in (_minor(ref.pandas), _minor(other.pandas)) if v is not None)
     case = _CASES.get(case_id)
+    suite = SUITES[case.suite] if case is not None else SUITES["pandas"]
+    versions = _versions(ref, other, suite.key)
+    known = sorted(
+        v for v in (_minor(ref.version(suite.key)), _minor(other.version(suite.key))) if v is not None
+    )
     notes = []
     if case is not None and len(known) == 2:
         low, high = known
@@ -66,7 +88,8 @@ def explanation(case_id: str, ref: ProbeRun, other: ProbeRun, what: str = "the r
     if not notes and case is not None and case.runtime:
         return f"{versions}: {what}: {case.runtime} (see the runtime findings)"
     if not notes:
-        return f"{versions}: {what} (no known pandas change explains it: see numpy, the platform)"
+        others = "numpy, the platform" if suite.key != "numpy" else "the platform, the CPU"
+        return f"{versions}: {what} (no known {suite.library} change explains it: see {others})"
     return f"{versions}: " + "; ".join(notes)
 
 
@@ -106,11 +129,28 @@ def outcome(case: ProbeCase) -> str:
         named_index = f" {idx_name!r}" if idx_name not in (None, "None") else ""
         idx = f", index{named_index} {_short(index.get('values'))}"
         return f"Series{named} ({data.get('dtype')}) {_short(data.get('values'))}{idx}"
+    if kind == "ndarray":
+        return (
+            f"ndarray ({data.get('dtype')}) shape {tuple(data.get('shape', []))} {_short(data.get('values'))}"
+        )
     if kind == "list":
-        return "[" + ", ".join(_short(v.get("value", v.get("values"))) for v in data.get("values", [])) + "]"
+        return "[" + ", ".join(_brief(v) for v in data.get("values", [])) + "]"
+    if kind == "dict":
+        return "{" + ", ".join(f"{k}: {_brief(v)}" for k, v in data.get("values", [])) + "}"
     if "value" in data:
         return f"{kind} {_short(data['value'])}"
     return case.result[:200]
+
+
+def _brief(data: Any) -> str:
+    """One rendered value inside a list or dict, in a few words."""
+    if not isinstance(data, dict):
+        return _short(data)
+    if data.get("kind") == "ndarray":
+        return f"array({data.get('dtype')}, {_short(data.get('values'))})"
+    if data.get("kind") in ("list", "dict"):
+        return _short([_brief(v) if data["kind"] == "list" else _brief(v[1]) for v in data.get("values", [])])
+    return _short(data.get("value", data.get("values")))
 
 
 def what_differs(ref: ProbeCase, other: ProbeCase) -> str:
@@ -144,14 +184,18 @@ def _warning_text(case: ProbeCase | UserProbe) -> str:
     return "; ".join(f"{w.category}: {w.message}" for w in case.warnings)
 
 
-def diff_probes(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE) -> list[Finding]:
+def diff_probes(
+    ref: Labelled, other: Labelled, tolerance: float = defaults.TOLERANCE, *, strict: bool = False
+) -> list[Finding]:
+    """Behaviour in ``other`` against ``ref``. With ``strict``, what could not be compared (a probe
+    not run, a suite on one side only) is an error: unknown is not clean."""
     a, b = ref.snapshot.probes, other.snapshot.probes
     envs = (ref.label, other.label)
     if a is None or b is None:
         if a is None and b is None:
             return []
         missing = ref.label if a is None else other.label
-        return [
+        findings = [
             finding(
                 PROBES_NOT_COMPARED,
                 CHECK,
@@ -160,18 +204,40 @@ def diff_probes(ref: Labelled, other: Labelled, tolerance: float = defaults.TOLE
                 envs,
             )
         ]
-    if not a.applicable or not b.applicable:
-        if a.applicable == b.applicable:
-            return []
-        missing, reason = (ref.label, a.reason) if not a.applicable else (other.label, b.reason)
-        return [
-            finding(
-                PROBES_NOT_COMPARED, CHECK, "pandas", f"probes not applicable in {missing}: {reason}", envs
-            )
-        ]
-    findings = _canonical(a, b, envs)
-    findings += _user(a, b, envs, tolerance)
+    else:
+        findings = [*_suites(a, b, envs), *_canonical(a, b, envs), *_user(a, b, envs, tolerance)]
+        findings += _models(a, b, envs, tolerance)
+    if strict:
+        unknown = {PROBES_NOT_COMPARED, USER_PROBE_NOT_RUN}
+        findings = [replace(f, severity=Severity.ERROR) if f.rule in unknown else f for f in findings]
     return findings
+
+
+def _suites(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
+    """A canonical suite that ran on one side only: its library is missing (or broken) on the other."""
+    out = []
+    reasons = {s.name: s.reason for run in (a, b) for s in run.suites if not s.ran}
+    for name, suite in SUITES.items():
+        ran = (a.ran(name), b.ran(name))
+        if ran[0] == ran[1]:
+            continue
+        where, run = (envs[1], b) if ran[0] else (envs[0], a)
+        reason = next((s.reason for s in run.suites if s.name == name), "") or reasons.get(name, "")
+        if not run.applicable and not reason:
+            reason = run.reason
+        out.append(
+            finding(
+                PROBES_NOT_COMPARED,
+                CHECK,
+                suite.library,
+                f"the {name} suite did not run in {where}"
+                + (f": {reason}" if reason else "")
+                + f", so {suite.library} behaviour was not compared",
+                envs,
+                details={"suite": name, "environment": where},
+            )
+        )
+    return out
 
 
 def _canonical(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
@@ -277,9 +343,24 @@ def _close(x: Any, y: Any, tolerance: float) -> bool:
 
 
 def value_differences(a: UserProbe, b: UserProbe, tolerance: float, limit: int = 5) -> tuple[int, list[str]]:
-    """How many cells differ on rows and columns both outputs have, and the first few, by label."""
-    ia, ib = _index(a), _index(b)
+    """How many cells differ on rows and columns both outputs have, and the first few, by label
+    (outputs that are not tables: by position within each part both have in the same shape)."""
     ca, cb = _columns(a), _columns(b)
+    if a.kind == "values" or b.kind == "values":
+        shapes_a, shapes_b = dict(a.shapes), dict(b.shapes)
+        count, shown = 0, list[str]()
+        for part, values in ca.items():
+            other = cb.get(part)
+            if other is None or shapes_a.get(part) != shapes_b.get(part):
+                continue
+            for i, (x, y) in enumerate(zip(values, other, strict=False)):
+                if not _close(x, y, tolerance):
+                    count += 1
+                    if len(shown) < limit:
+                        where = f"{part} element {i}" if len(values) > 1 else part
+                        shown.append(f"{where}: {x!r} → {y!r}")
+        return count, shown
+    ia, ib = _index(a), _index(b)
     position_b = {json.dumps(label): i for i, label in enumerate(ib)}
     count, shown = 0, list[str]()
     for i, label in enumerate(ia):
@@ -298,9 +379,9 @@ def value_differences(a: UserProbe, b: UserProbe, tolerance: float, limit: int =
 
 
 def _not_compared(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
-    """User probes run on one side only (e.g. a snapshot saved before the probe existed)."""
-    mine = {(u.name, u.data) for u in a.user}
-    theirs = {(u.name, u.data) for u in b.user}
+    """User probes and models run on one side only (e.g. a snapshot saved before the probe existed)."""
+    mine = {(u.name, u.data) for u in a.user} | {(m.name, m.data) for m in a.models}
+    theirs = {(u.name, u.data) for u in b.user} | {(m.name, m.data) for m in b.models}
     out = []
     for name, data in sorted(mine ^ theirs):
         absent = envs[0] if (name, data) not in mine else envs[1]
@@ -310,19 +391,37 @@ def _not_compared(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Findi
     return out
 
 
-def _failed(ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str) -> list[Finding]:
-    """A finding for each side whose probe raised (nothing else is compared then)."""
+def _failed(
+    ours: UserProbe | ModelProbe,
+    other: UserProbe | ModelProbe,
+    envs: tuple[str, str],
+    subject: str,
+    rule: str,
+) -> list[Finding]:
+    """A finding for each side whose probe did not give a result (nothing else is compared then):
+    not run (a library missing there) or failed (an exception, the time limit)."""
     out = []
     for label, probe in ((envs[0], ours), (envs[1], other)):
-        if probe.status is not ProbeStatus.OK:
+        if probe.status is ProbeStatus.NOT_RUN:
             out.append(
                 finding(
-                    USER_PROBE_FAILED,
+                    USER_PROBE_NOT_RUN,
+                    CHECK,
+                    subject,
+                    f"{subject} could not run in {label}: {probe.error}; it was not compared",
+                    envs,
+                    details={"environment": label, "reason": probe.error},
+                )
+            )
+        elif probe.status is not ProbeStatus.OK:
+            out.append(
+                finding(
+                    rule,
                     CHECK,
                     subject,
                     f"{subject} failed in {label}: {probe.error_type}: {probe.error}",
                     envs,
-                    details={"environment": label},
+                    details={"environment": label, "exception": probe.error_type},
                 )
             )
     return out
@@ -337,104 +436,247 @@ def _user(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> 
             continue
         subject = f"{ours.name}({ours.data})"
         if ours.status is not ProbeStatus.OK or other.status is not ProbeStatus.OK:
-            out.extend(_failed(ours, other, envs, subject))
+            out.extend(_failed(ours, other, envs, subject, USER_PROBE_FAILED))
             continue
-        silent = not ours.warnings and not other.warnings
-        quiet = " — silently, no warning" if silent else ""
-        if ours.rows_out != other.rows_out:
-            lost = (ours.rows_out or 0) - (other.rows_out or 0)
-            dropped = sorted(set(map(json.dumps, _index(ours))) - set(map(json.dumps, _index(other))))
-            which = ""
-            if dropped:
-                gaps = _input_gaps(ours, dropped)
-                more = ", …" if len(dropped) > 8 else ""
-                which = f" (labels {', '.join(dropped[:8])}{more}" + (
-                    f"; in the input they miss {gaps})" if gaps else ")"
-                )
-            verb = f"{lost} rows dropped" if lost > 0 else f"{-lost} more rows"
+        out.extend(_outputs(ours, other, envs, subject, tolerance))
+    return out
+
+
+def _outputs(
+    ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str, tolerance: float
+) -> list[Finding]:
+    """Two outputs of the same probe: rows, missing values, dtypes, shapes, values, warnings."""
+    out = []
+    silent = not ours.warnings and not other.warnings
+    quiet = " — silently, no warning" if silent else ""
+    if ours.rows_out != other.rows_out and ours.kind == other.kind == "table":
+        out.append(_rows(ours, other, envs, subject, silent))
+    na, nb = _nan(ours, "out"), _nan(other, "out")
+    before = _nan(ours, "in")
+    for column in sorted(set(na) | set(nb)):
+        if na.get(column) == nb.get(column):
+            continue
+        after_a, after_b = na.get(column, "no column"), nb.get(column, "no column")
+        if column in before:
+            said = f"has {before[column]} missing values before; after, {after_a} in {envs[0]}"
+        else:
+            said = f"(made by the function) has {after_a} missing values in {envs[0]}"
+        out.append(
+            finding(
+                USER_PROBE_MISSING_VALUES,
+                CHECK,
+                f"{subject}[{column}]",
+                f"{subject}: column {column!r} {said} but {after_b} in {envs[1]}{quiet}",
+                envs,
+                details={
+                    "column": column,
+                    "nan_before": str(before.get(column, 0)),
+                    "reference_nan_after": str(na.get(column)),
+                    "nan_after": str(nb.get(column)),
+                },
+            )
+        )
+    da, db = dict(ours.dtypes), dict(other.dtypes)
+    changed = [
+        f"{c} {da.get(c, 'absent')} → {db.get(c, 'absent')}"
+        for c in sorted(set(da) | set(db))
+        if da.get(c) != db.get(c)
+    ]
+    if changed:
+        out.append(
+            finding(
+                USER_PROBE_DTYPES, CHECK, subject, f"{subject}: dtypes differ: {', '.join(changed)}", envs
+            )
+        )
+    sa, sb = dict(ours.shapes), dict(other.shapes)
+    reshaped = [
+        f"{p} {sa.get(p, 'absent')} → {sb.get(p, 'absent')}"
+        for p in sorted(set(sa) | set(sb))
+        if sa.get(p) != sb.get(p)
+    ]
+    if reshaped:
+        out.append(
+            finding(
+                USER_PROBE_SHAPE,
+                CHECK,
+                subject,
+                f"{subject}: shapes differ: {', '.join(reshaped)}{quiet}",
+                envs,
+            )
+        )
+    if ours.fingerprint != other.fingerprint:
+        count, shown = value_differences(ours, other, tolerance)
+        if count:
             out.append(
                 finding(
-                    USER_PROBE_ROWS,
+                    USER_PROBE_VALUES,
                     CHECK,
                     subject,
-                    f"{subject}: {ours.rows_in} rows in, {ours.rows_out} out in {envs[0]} "
-                    f"but {other.rows_out} in {envs[1]}: {verb}{which}{quiet}",
+                    f"{subject}: {count} values differ beyond a relative tolerance of {tolerance:g}; "
+                    "first: " + "; ".join(shown) + quiet,
                     envs,
-                    details={
-                        "rows_in": str(ours.rows_in),
-                        "reference_rows_out": str(ours.rows_out),
-                        "rows_out": str(other.rows_out),
-                        "silent": "yes" if silent else "no",
-                    },
+                    severity=Severity.ERROR,
                 )
             )
-        na, nb = _nan(ours, "out"), _nan(other, "out")
-        before = _nan(ours, "in")
-        for column in sorted(set(na) | set(nb)):
-            if na.get(column) == nb.get(column):
+    theirs_w = {(w.category, w.message) for w in other.warnings}
+    if {(w.category, w.message) for w in ours.warnings} != theirs_w:
+        out.append(
+            finding(
+                USER_PROBE_WARNINGS,
+                CHECK,
+                subject,
+                f"{subject}: warnings differ: {_warning_text(other) or 'none'} "
+                f"(was {_warning_text(ours) or 'none'})",
+                envs,
+            )
+        )
+    return out
+
+
+def _rows(ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str, silent: bool) -> Finding:
+    lost = (ours.rows_out or 0) - (other.rows_out or 0)
+    dropped = sorted(set(map(json.dumps, _index(ours))) - set(map(json.dumps, _index(other))))
+    which = ""
+    if dropped:
+        gaps = _input_gaps(ours, dropped)
+        more = ", …" if len(dropped) > 8 else ""
+        which = f" (labels {', '.join(dropped[:8])}{more}" + (
+            f"; in the input they miss {gaps})" if gaps else ")"
+        )
+    verb = f"{lost} rows dropped" if lost > 0 else f"{-lost} more rows"
+    return finding(
+        USER_PROBE_ROWS,
+        CHECK,
+        subject,
+        f"{subject}: {ours.rows_in} rows in, {ours.rows_out} out in {envs[0]} "
+        f"but {other.rows_out} in {envs[1]}: {verb}{which}" + (" — silently, no warning" if silent else ""),
+        envs,
+        details={
+            "rows_in": str(ours.rows_in),
+            "reference_rows_out": str(ours.rows_out),
+            "rows_out": str(other.rows_out),
+            "silent": "yes" if silent else "no",
+        },
+    )
+
+
+# --- the user's model ---------------------------------------------------------------------------
+
+
+def _models(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -> list[Finding]:
+    out = []
+    theirs = {(m.name, m.data): m for m in b.models}
+    for ours in a.models:
+        other = theirs.get((ours.name, ours.data))
+        if other is None:
+            continue  # said by _not_compared
+        subject = f"{ours.name}({ours.data})"
+        out.extend(_pickled_with(ours, other, envs, subject))
+        if ours.status is not ProbeStatus.OK or other.status is not ProbeStatus.OK:
+            out.extend(_failed(ours, other, envs, subject, MODEL_NOT_LOADED))
+            continue
+        outputs = {o.name: o for o in other.outputs}
+        for mine in ours.outputs:
+            counterpart = outputs.get(mine.name)
+            if counterpart is None:
                 continue
-            after_a, after_b = na.get(column, "no column"), nb.get(column, "no column")
-            if column in before:
-                said = f"has {before[column]} missing values before; after, {after_a} in {envs[0]}"
-            else:
-                said = f"(made by the function) has {after_a} missing values in {envs[0]}"
+            method = f"{ours.name}.{mine.name}({ours.data})"
+            if mine.status is not ProbeStatus.OK or counterpart.status is not ProbeStatus.OK:
+                out.extend(_failed(mine, counterpart, envs, method, USER_PROBE_FAILED))
+                continue
+            out.extend(_model_output(mine, counterpart, envs, method, tolerance))
+    return out
+
+
+def _pickled_with(ours: ModelProbe, other: ModelProbe, envs: tuple[str, str], subject: str) -> list[Finding]:
+    """scikit-learn's InconsistentVersionWarning, on either side, with both versions."""
+    out = []
+    for label, model in ((envs[0], ours), (envs[1], other)):
+        for p in model.pickled_with:
             out.append(
                 finding(
-                    USER_PROBE_MISSING_VALUES,
-                    CHECK,
-                    f"{subject}[{column}]",
-                    f"{subject}: column {column!r} {said} but {after_b} in {envs[1]}{quiet}",
-                    envs,
-                    details={
-                        "column": column,
-                        "nan_before": str(before.get(column, 0)),
-                        "reference_nan_after": str(na.get(column)),
-                        "nan_after": str(nb.get(column)),
-                    },
-                )
-            )
-        da, db = dict(ours.dtypes), dict(other.dtypes)
-        changed = [
-            f"{c} {da.get(c, 'absent')} → {db.get(c, 'absent')}"
-            for c in sorted(set(da) | set(db))
-            if da.get(c) != db.get(c)
-        ]
-        if changed:
-            out.append(
-                finding(
-                    USER_PROBE_DTYPES, CHECK, subject, f"{subject}: dtypes differ: {', '.join(changed)}", envs
-                )
-            )
-        if ours.fingerprint != other.fingerprint:
-            count, shown = value_differences(ours, other, tolerance)
-            if count:
-                out.append(
-                    finding(
-                        USER_PROBE_VALUES,
-                        CHECK,
-                        subject,
-                        f"{subject}: {count} values differ beyond a relative tolerance of {tolerance:g}; "
-                        "first: " + "; ".join(shown) + quiet,
-                        envs,
-                        severity=Severity.ERROR,
-                    )
-                )
-        theirs_w = {(w.category, w.message) for w in other.warnings}
-        if {(w.category, w.message) for w in ours.warnings} != theirs_w:
-            out.append(
-                finding(
-                    USER_PROBE_WARNINGS,
+                    MODEL_PICKLED_WITH,
                     CHECK,
                     subject,
-                    f"{subject}: warnings differ: {_warning_text(other) or 'none'} "
-                    f"(was {_warning_text(ours) or 'none'})",
+                    f"{subject}: {p.estimator} was pickled with scikit-learn {p.pickled} and is loaded with "
+                    f"{p.loaded} in {label} (InconsistentVersionWarning)",
                     envs,
+                    details={
+                        "environment": label,
+                        "estimator": p.estimator,
+                        "pickled_with": p.pickled,
+                        "loaded_with": p.loaded,
+                    },
                 )
             )
     return out
 
 
+def _model_output(
+    ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str, tolerance: float
+) -> list[Finding]:
+    """predict: the rows whose prediction changed; predict_proba and transform: the largest shift."""
+    method = subject.split("(", 1)[0].rsplit(".", 1)[-1]
+    generic = [f for f in _outputs(ours, other, envs, subject, tolerance) if f.rule != USER_PROBE_VALUES]
+    if ours.fingerprint == other.fingerprint or ours.rows_out != other.rows_out:
+        return generic
+    rows = _row_values(ours), _row_values(other)
+    if method == "predict":
+        changed = [(i, x, y) for i, (x, y) in enumerate(zip(*rows, strict=False)) if x != y]
+        if not changed:
+            return generic
+        first = "; ".join(f"row {i}: {_short(x)} → {_short(y)}" for i, x, y in changed[:5])
+        return [
+            *generic,
+            finding(
+                MODEL_PREDICTIONS,
+                CHECK,
+                subject,
+                f"{subject}: {len(changed)} of {len(rows[0])} rows predict another value in {envs[1]}; "
+                f"first: {first}",
+                envs,
+                details={"rows_changed": str(len(changed)), "rows": str(len(rows[0]))},
+            ),
+        ]
+    shift, where = 0.0, ""
+    for i, (x, y) in enumerate(zip(*rows, strict=False)):
+        for j, (u, v) in enumerate(zip(x, y, strict=False)):
+            numbers = isinstance(u, int | float) and isinstance(v, int | float)
+            if numbers and not _close(u, v, tolerance) and abs(float(u) - float(v)) > shift:
+                shift, where = abs(float(u) - float(v)), f"row {i} column {j}: {u!r} → {v!r}"
+    if not where:
+        return generic
+    what = "probability" if method == "predict_proba" else "value"
+    return [
+        *generic,
+        finding(
+            MODEL_PROBABILITIES,
+            CHECK,
+            subject,
+            f"{subject}: the largest {what} shift is {shift:.3g} ({where})",
+            envs,
+            details={"largest_shift": f"{shift:.6g}"},
+        ),
+    ]
+
+
+def _row_values(probe: UserProbe) -> list[Any]:
+    """An output's rows: a value each for a single column, else a list of the row's values."""
+    columns = list(_columns(probe).values())
+    if len(columns) == 1:
+        return list(columns[0])
+    return [list(row) for row in zip(*columns, strict=False)]
+
+
 def summary(snapshots: Sequence[Snapshot]) -> list[tuple[str, str]]:
     runs = [s.probes for s in snapshots if s.probes is not None]
     cases = max((len(r.cases) for r in runs), default=0)
-    return [("probe cases", str(cases)), ("user probes", str(max((len(r.user) for r in runs), default=0)))]
+    rows = [("probe cases", str(cases)), ("user probes", str(max((len(r.user) for r in runs), default=0)))]
+    models = max((len(r.models) for r in runs), default=0)
+    if models:
+        rows.append(("models", str(models)))
+    not_run = sum(1 for r in runs for p in r.user if p.status is ProbeStatus.NOT_RUN)
+    not_run += sum(1 for r in runs for m in r.models if m.status is ProbeStatus.NOT_RUN)
+    if not_run:
+        rows.append(("probes not run", str(not_run)))
+    return rows

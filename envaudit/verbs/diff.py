@@ -28,6 +28,7 @@ def diff(spellings: Sequence[str], options: ScanOptions, *, baseline: str | None
     ref_label = names[reference]
     ref_index = next(i for i, item in enumerate(items) if item.label == ref_label)
     tolerance = options.probe.tolerance if options.probe is not None else defaults.TOLERANCE
-    report = differ.diff(items, ref_index, tolerance=tolerance)
+    strict = options.probe is not None and options.probe.strict
+    report = differ.diff(items, ref_index, tolerance=tolerance, strict=strict)
     report = located(with_probe_locations(report, options.probe, options), options)
     return Judged(report, failures)

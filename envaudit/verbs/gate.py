@@ -56,7 +56,10 @@ def gate(
     ref, other = labels([r.spec for r in results])
     tolerance = options.probe.tolerance if options.probe is not None else defaults.TOLERANCE
     report = differ.diff(
-        [Labelled(ref, base_snapshot), Labelled(other, target_snapshot)], tolerance=tolerance, locks=False
+        [Labelled(ref, base_snapshot), Labelled(other, target_snapshot)],
+        tolerance=tolerance,
+        locks=False,
+        strict=options.probe is not None and options.probe.strict,
     )
     extra = [
         *hygiene.requirement_findings(

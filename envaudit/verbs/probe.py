@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envaudit.errors import UsageError
 from envaudit.verbs.common import Judged, ScanOptions, labels, located, with_probe_locations, with_reference
@@ -16,53 +16,94 @@ if TYPE_CHECKING:
     from envaudit.probe.run import ProbeOptions
 
 
+def pair_with_data(probes: Sequence[tuple[str, Any]]) -> list[tuple[str, Any, Path]]:
+    """--function / --model each with the --data given after it, in command-line order:
+    ``--function f.py:clean --data a.csv --model m.pkl --data b.csv``. One --data alone serves every
+    probe; probes given before their data share it (``--function a --function b --data x --data y``
+    pairs a with x and b with y, as pairs always have)."""
+    wanted = [(kind, value) for kind, value in probes if kind != "data"]
+    data = [value for kind, value in probes if kind == "data"]
+    if not wanted:
+        if data:
+            raise UsageError("--data needs a --function or --model to run on it")
+        return []
+    if len(data) == 1:
+        return [(kind, value, data[0]) for kind, value in wanted]
+    if len(data) != len(wanted):
+        raise UsageError(
+            f"{len(wanted)} probes (--function, --model) but {len(data)} --data: give each its --data, "
+            "in order (or one --data for all)"
+        )
+    return [(kind, value, d) for (kind, value), d in zip(wanted, data, strict=True)]
+
+
 def probe_options(
     options: ScanOptions,
     *,
-    functions: Sequence[str] = (),
-    data: Sequence[Path] = (),
+    probes: Sequence[tuple[str, Any]] = (),
     canonical: bool | None = None,
     cases: Sequence[str] = (),
     tolerance: float | None = None,
+    suites: Sequence[str] | None = None,
+    strict: bool | None = None,
 ) -> ProbeOptions:
-    """``[tool.envaudit.probe]`` of the config, with flags added or overriding; files checked now."""
+    """``[tool.envaudit.probe]`` of the config, with flags added or overriding; files checked now.
+
+    ``probes``: ("function", "FILE.py:NAME"), ("model", path) and ("data", path) in command-line order.
+    """
     from envaudit import config
-    from envaudit.inprocess.probe_runner import CASES
+    from envaudit.inprocess.probe_cases import SUITES
+    from envaudit.inprocess.probe_runner import CASES  # importing the runner registers every suite
     from envaudit.probe import user
     from envaudit.probe.run import ProbeOptions
 
-    if len(functions) != len(data):
-        raise UsageError("each --function needs its --data (give them in pairs)")
+    paired = pair_with_data(probes)
     cfg = config.load(options.config_file, options.project or Path.cwd())
     section = cfg.probe
     specs = [
         user.load(entry.function, Path(entry.data), timeout=entry.timeout, base=cfg.folder)
         for entry in section.user
     ]
-    specs += [user.load(f, d, timeout=section.timeout) for f, d in zip(functions, data, strict=True)]
-    known = {c.id for c in CASES}
+    specs += [user.load(v, d, timeout=section.timeout) for kind, v, d in paired if kind == "function"]
+    models = [
+        user.load_model(Path(entry.file), Path(entry.data), timeout=entry.timeout, base=cfg.folder)
+        for entry in section.models
+    ]
+    models += [
+        user.load_model(Path(v), d, timeout=section.timeout) for kind, v, d in paired if kind == "model"
+    ]
+    known = {c.id: c for c in CASES}
     unknown = [c for c in cases if c not in known]
     if unknown:
         raise UsageError(f"--case {unknown[0]}: no such canonical case", tip="envaudit probe --list-cases")
+    chosen = tuple(suites) if suites is not None else section.suites
+    if chosen is None and cases:  # --case alone: only the suites those cases belong to
+        chosen = tuple(s for s in SUITES if any(known[c].suite == s for c in cases))
     return ProbeOptions(
         canonical=canonical if canonical is not None else section.canonical,
         user=tuple(specs),
         cases=tuple(cases),
         tolerance=tolerance if tolerance is not None else section.tolerance,
+        suites=chosen,
+        models=tuple(models),
+        strict=strict if strict is not None else section.strict,
     )
 
 
 def _environment(item: Labelled) -> Environment:
-    """An environment as the probe report introduces it: its interpreter and its pandas stack."""
+    """An environment as the probe report introduces it: its interpreter and the libraries probed."""
     from envaudit.diff import environment_of
 
     p = item.snapshot.probes
     if p is None:
         stack = "not probed"
     elif not p.applicable:
-        stack = "no pandas"
+        stack = "no numpy"
     else:
-        stack = f"pandas {p.pandas}, numpy {p.numpy}" + (f", pyarrow {p.pyarrow}" if p.pyarrow else "")
+        names = (("pandas", "pandas"), ("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"))
+        stack = ", ".join(
+            f"{name} {p.version(key)}" for key, name in (*names, ("pyarrow", "pyarrow")) if p.version(key)
+        )
     environment = environment_of(item)
     return replace(environment, python=f"{environment.python}, {stack}")
 
@@ -91,12 +132,14 @@ def probe(
         for item in items:
             if item is ref_item:
                 continue
-            findings.extend(diff_probes(ref_item, item, opts.tolerance))
+            findings.extend(diff_probes(ref_item, item, opts.tolerance, strict=opts.strict))
             checks.append(Check(f"probes: {ref_label} → {item.label}", "probes", (ref_label, item.label)))
     report = Report(
         command="probe",
         environments=tuple(environments),
-        findings=tuple(findings),
+        # A finding about the reference alone (its model's unpickling warning) is said once, not once
+        # per environment compared with it.
+        findings=tuple(dict.fromkeys(findings)),
         checks=tuple(checks),
         summary=tuple(summary([i.snapshot for i in items])),
     )

@@ -181,3 +181,46 @@ PANDAS_LINES: dict[str, tuple[str, ...]] = {
 
 def pandas_venv(line: str) -> Venv:
     return build(Recipe(name=f"pandas-{line}", packages=("--no-deps", *PANDAS_LINES[line])))
+
+
+# numpy-only venvs (no pandas): the numpy suite's segments and the pandas-free probe runner.
+NUMPY_LINES: dict[str, tuple[str, ...]] = {
+    "1.26": ("numpy==1.26.4",),
+    "2.0": ("numpy==2.0.2",),
+    "2.4": ("numpy==2.4.6",),
+}
+
+
+def numpy_venv(line: str) -> Venv:
+    return build(Recipe(name=f"numpy-{line}", packages=("--no-deps", *NUMPY_LINES[line])))
+
+
+# scikit-learn venvs (no pandas), each with the numpy and scipy of its time, every version pinned.
+SKLEARN_LINES: dict[str, tuple[str, ...]] = {
+    "1.2": ("scikit-learn==1.2.2", "numpy==1.24.4", "scipy==1.10.1", "joblib==1.2.0", "threadpoolctl==3.1.0"),
+    "1.3": ("scikit-learn==1.3.2", "numpy==1.26.4", "scipy==1.11.4", "joblib==1.3.2", "threadpoolctl==3.2.0"),
+    "1.4": ("scikit-learn==1.4.2", "numpy==1.26.4", "scipy==1.12.0", "joblib==1.3.2", "threadpoolctl==3.4.0"),
+    "1.5": ("scikit-learn==1.5.2", "numpy==2.0.2", "scipy==1.13.1", "joblib==1.4.2", "threadpoolctl==3.5.0"),
+    "1.6": ("scikit-learn==1.6.1", "numpy==2.2.6", "scipy==1.15.3", "joblib==1.4.2", "threadpoolctl==3.5.0"),
+    "1.7": ("scikit-learn==1.7.2", "numpy==2.3.5", "scipy==1.16.3", "joblib==1.5.2", "threadpoolctl==3.6.0"),
+    "1.8": (
+        "scikit-learn==1.8.0",
+        "numpy==2.3.5",
+        "scipy==1.16.3",
+        "joblib==1.5.2",
+        "threadpoolctl==3.6.0",
+        "narwhals==2.29.0",
+    ),
+    "1.9": (
+        "scikit-learn==1.9.1",
+        "numpy==2.4.6",
+        "scipy==1.17.1",
+        "joblib==1.5.2",
+        "threadpoolctl==3.6.0",
+        "narwhals==2.29.0",
+    ),
+}
+
+
+def sklearn_venv(line: str) -> Venv:
+    return build(Recipe(name=f"sklearn-{line}", packages=("--no-deps", *SKLEARN_LINES[line])))

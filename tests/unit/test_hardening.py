@@ -278,7 +278,7 @@ def test_a_child_holding_the_pipe_does_not_hold_the_result() -> None:
     assert time.monotonic() - started < 5
 
 
-RUNNER = Path(__file__).resolve().parents[2] / "envaudit" / "inprocess" / "probe_runner.py"
+RENDER = Path(__file__).resolve().parents[2] / "envaudit" / "inprocess" / "probe_render.py"
 
 
 @pytest.mark.parametrize("handler", ["except Exception", "except BaseException", "except"])
@@ -289,7 +289,7 @@ def test_the_probe_limit_is_not_swallowed(handler: str) -> None:
     code = textwrap.dedent(
         f"""
         import importlib.util, json, time
-        spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
+        spec = importlib.util.spec_from_file_location("runner", {str(RENDER)!r})
         runner = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(runner)
 

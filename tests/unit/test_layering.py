@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from envaudit.targets.scripts import SPLICED
+from envaudit.targets.scripts import PROBE_SPLICED, SPLICED
 
 PACKAGE = Path(__file__).resolve().parents[2] / "envaudit"
 
@@ -117,7 +117,8 @@ def test_policy_judges_without_the_report_formats() -> None:
 def test_the_in_target_scripts_import_nothing_of_envaudit_but_the_spliced_readers() -> None:
     for name, path in MODULES.items():
         if name.startswith("envaudit.inprocess."):
-            assert imports(path, lazy=True) <= {f"envaudit.inprocess.{m[:-3]}" for m in SPLICED}, name
+            spliced = {f"envaudit.inprocess.{m[:-3]}" for m in (*SPLICED, *PROBE_SPLICED)}
+            assert imports(path, lazy=True) <= spliced | {"envaudit.inprocess"}, name
 
 
 def test_only_the_registry_knows_the_kinds_of_target() -> None:
