@@ -135,12 +135,13 @@ def main(argv: List[str], payload: Dict[str, Any]) -> int:
     result["reason"] = (
         "" if numpy_ok else "neither numpy nor pandas can be imported here (%s)" % failures["numpy"]
     )
-    for key, name in _LIBRARIES.items():
-        module = sys.modules.get(name if key != "sklearn" else "sklearn")
-        result[key] = getattr(module, "__version__", None) if module is not None else None
-    result["pyarrow"] = _version("pyarrow") if "pandas" in sys.modules else None
     result["user"] = [run_user(spec) for spec in user]
     result["models"] = [run_model(spec) for spec in models]
+    # The versions of what was imported, by the suites or by the user's code and models.
+    for key in _LIBRARIES:
+        module = sys.modules.get(key)
+        result[key] = getattr(module, "__version__", None) if module is not None else None
+    result["pyarrow"] = _version("pyarrow") if "pandas" in sys.modules else None
     result["seconds"] = round(time.perf_counter() - started, 3)
     sys.stdout.write(MARKER + json.dumps(result) + DONE)
     sys.stdout.flush()

@@ -59,7 +59,12 @@ def _numpy_csv(data: bytes) -> Any:
     if all(_is_number(field) for field in first.split(",")):
         values = np.genfromtxt(io.StringIO(text), delimiter=",", dtype=float)
         return np.asarray(values, dtype=float).reshape(-1, len(first.split(",")))
-    values = np.genfromtxt(io.StringIO(text), delimiter=",", names=True, dtype=None, encoding="utf-8")
+    # Numbers (and gaps) only: float columns, gaps NaN. numpy's own inference would make a column
+    # that is all gaps bool (False), and an integer column with a gap -1.
+    rows = text.split("\n", 1)[1] if "\n" in text else ""
+    numeric = all(_is_number(field) for line in rows.splitlines() for field in line.split(","))
+    dtype = float if numeric else None
+    values = np.genfromtxt(io.StringIO(text), delimiter=",", names=True, dtype=dtype, encoding="utf-8")
     return np.atleast_1d(values)  # a single row reads as a 0-d record
 
 
@@ -365,11 +370,7 @@ def run_model(spec: Dict[str, Any]) -> Dict[str, Any]:
     out["warnings"] = loaded["warnings"]
     out["pickled_with"] = _pickled_with(loaded["warnings"])
     if loaded["status"] != "ok":
-        out.update(
-            status=loaded["status"],
-            error_type=loaded["error_type"],
-            error="loading %s: %s" % (spec["name"], loaded["error"]),
-        )
+        out.update(status=loaded["status"], error_type=loaded["error_type"], error=loaded["error"])
         return out
     model = loaded["value"]
     out["estimator"] = "%s.%s" % (type(model).__module__, type(model).__name__)

@@ -414,12 +414,13 @@ def _failed(
                 )
             )
         elif probe.status is not ProbeStatus.OK:
+            what = "cannot be loaded" if rule == MODEL_NOT_LOADED else "failed"
             out.append(
                 finding(
                     rule,
                     CHECK,
                     subject,
-                    f"{subject} failed in {label}: {probe.error_type}: {probe.error}",
+                    f"{subject} {what} in {label}: {probe.error_type}: {probe.error}",
                     envs,
                     details={"environment": label, "exception": probe.error_type},
                 )
@@ -589,23 +590,27 @@ def _models(a: ProbeRun, b: ProbeRun, envs: tuple[str, str], tolerance: float) -
 
 
 def _pickled_with(ours: ModelProbe, other: ModelProbe, envs: tuple[str, str], subject: str) -> list[Finding]:
-    """scikit-learn's InconsistentVersionWarning, on either side, with both versions."""
+    """scikit-learn's InconsistentVersionWarning, on either side, with both versions: one finding per
+    environment and pair of versions, naming every estimator of the model it was said for."""
     out = []
     for label, model in ((envs[0], ours), (envs[1], other)):
+        versions: dict[tuple[str, str], list[str]] = {}
         for p in model.pickled_with:
+            versions.setdefault((p.pickled, p.loaded), []).append(p.estimator)
+        for (pickled, loaded), estimators in versions.items():
             out.append(
                 finding(
                     MODEL_PICKLED_WITH,
                     CHECK,
                     subject,
-                    f"{subject}: {p.estimator} was pickled with scikit-learn {p.pickled} and is loaded with "
-                    f"{p.loaded} in {label} (InconsistentVersionWarning)",
+                    f"{subject}: pickled with scikit-learn {pickled}, loaded with {loaded} in {label} "
+                    f"(InconsistentVersionWarning for {', '.join(estimators)})",
                     envs,
                     details={
                         "environment": label,
-                        "estimator": p.estimator,
-                        "pickled_with": p.pickled,
-                        "loaded_with": p.loaded,
+                        "estimators": ", ".join(estimators),
+                        "pickled_with": pickled,
+                        "loaded_with": loaded,
                     },
                 )
             )

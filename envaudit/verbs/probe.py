@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def pair_with_data(probes: Sequence[tuple[str, Any]]) -> list[tuple[str, Any, Path]]:
-    """--function / --model each with the --data given after it, in command-line order:
-    ``--function f.py:clean --data a.csv --model m.pkl --data b.csv``. One --data alone serves every
-    probe; probes given before their data share it (``--function a --function b --data x --data y``
-    pairs a with x and b with y, as pairs always have)."""
+    """--function / --model each with its --data, in command-line order: each --data serves the
+    probes given since the previous one (``--function f.py:a --model m.pkl --data x.csv --function
+    f.py:b --data y.csv``); one --data alone serves them all; and probes all given before as many
+    --data pair up in order (``--function a --function b --data x --data y``: a with x, b with y)."""
     wanted = [(kind, value) for kind, value in probes if kind != "data"]
     data = [value for kind, value in probes if kind == "data"]
     if not wanted:
@@ -29,12 +29,25 @@ def pair_with_data(probes: Sequence[tuple[str, Any]]) -> list[tuple[str, Any, Pa
         return []
     if len(data) == 1:
         return [(kind, value, data[0]) for kind, value in wanted]
-    if len(data) != len(wanted):
-        raise UsageError(
-            f"{len(wanted)} probes (--function, --model) but {len(data)} --data: give each its --data, "
-            "in order (or one --data for all)"
-        )
-    return [(kind, value, d) for (kind, value), d in zip(wanted, data, strict=True)]
+    given = [kind == "data" for kind, _ in probes]
+    if len(data) == len(wanted) and given == sorted(given):
+        return [(kind, value, d) for (kind, value), d in zip(wanted, data, strict=True)]
+    paired: list[tuple[str, Any, Path]] = []
+    pending: list[tuple[str, Any]] = []
+    for kind, value in probes:
+        if kind != "data":
+            pending.append((kind, value))
+            continue
+        if not pending:
+            raise UsageError(
+                f"--data {value} follows no --function or --model (each --data serves those before it)"
+            )
+        paired += [(k, v, value) for k, v in pending]
+        pending = []
+    if pending:
+        kind, value = pending[0]
+        raise UsageError(f"--{kind} {value} has no --data after it (each --data serves those before it)")
+    return paired
 
 
 def probe_options(

@@ -46,10 +46,24 @@ def probe_json(envaudit: Runner, *args: str, cwd: Path | None = None) -> tuple[i
     return result.returncode, json.loads(result.stdout) if result.stdout.strip() else {}, result.stderr
 
 
+def _pinned(line: str, suite: str) -> tuple[int, int]:
+    """The minor version of a suite's library in a pandas line's venv (each pins its numpy)."""
+    if suite == "pandas":
+        return LINE_OF[line]
+    pin = next(p for p in recipes.PANDAS_LINES[line] if p.startswith("numpy=="))
+    major, minor = pin.removeprefix("numpy==").split(".")[:2]
+    return int(major), int(minor)
+
+
 def expected_drift(low: str, high: str) -> set[str]:
-    """The cases whose notes name a change in (low, high]: exactly these must drift."""
-    lo, hi = LINE_OF[low], LINE_OF[high]
-    return {c.id for c in CASES if any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in c.changes)}
+    """The cases whose notes name a change in (low, high] of their own library: exactly these must
+    drift (by default a pandas venv runs the numpy suite too, and each line pins another numpy)."""
+
+    def crossed(case: Any) -> bool:
+        lo, hi = _pinned(low, case.suite), _pinned(high, case.suite)
+        return any(lo < tuple(int(x) for x in v.split(".")) <= hi for v in case.changes)
+
+    return {c.id for c in CASES if c.suite in ("pandas", "numpy") and crossed(c)}
 
 
 def test_identical_environments_give_no_drift(envaudit: Runner) -> None:
@@ -68,8 +82,12 @@ def test_major_version_pairs_drift_exactly_where_the_suite_says(
     warned_only = {f["details"]["case"] for f in report["findings"] if f["rule"] == "EA804"}
     assert drifted | warned_only == expected_drift(low, high)
     assert len(drifted) >= 5
+    suites = {c.id: c.suite for c in CASES}
     for f in report["findings"]:
-        assert f["details"]["why"].startswith(f"pandas {low}.")
+        if f["rule"] == "EA806":  # scikit-learn is in neither: no suite on one side only
+            raise AssertionError(f)
+        library = suites[f["details"]["case"]]
+        assert f["details"]["why"].startswith(f"pandas {low}." if library == "pandas" else "numpy "), f
         if f["rule"] == "EA801":  # silent: a different result and no warning on either side
             assert f["details"]["silent"] == "yes" and "warnings" not in f["details"]
             assert f["severity"] == "error"
@@ -175,7 +193,9 @@ def test_saved_snapshot_keeps_probes_for_later(envaudit: Runner, project: Path) 
     )
     assert result.returncode == 0, result.stderr
     stored = json.loads(saved.read_text())["probes"]
-    assert stored["pandas"] == "2.2.3" and len(stored["cases"]) == len(CASES)
+    ran = {s["name"] for s in stored["suites"] if s["ran"]}
+    assert ran == {"pandas", "numpy"}  # scikit-learn is not installed: its suite said so
+    assert stored["pandas"] == "2.2.3" and len(stored["cases"]) == sum(c.suite in ran for c in CASES)
     assert stored["user"][0]["rows_out"] == 11
     import hashlib
 
@@ -202,8 +222,11 @@ def test_no_pandas_is_not_applicable_not_an_error(envaudit: Runner) -> None:
     venv = recipes.pinned()
     code, report, err = probe_json(envaudit, f"nopandas=python:{venv.path}", f"pandas={target('2.2')}")
     assert code == 0, err  # info only
-    (na,) = report["findings"]
-    assert na["rule"] == "EA806" and "not applicable in nopandas" in na["message"]
+    assert [f["rule"] for f in report["findings"]] == ["EA806", "EA806"]
+    for f, suite in zip(report["findings"], ("pandas", "numpy"), strict=True):
+        assert f["message"].startswith(
+            f"the {suite} suite did not run in nopandas: numpy is not installed here"
+        )
 
 
 def test_gate_runs_the_probes(envaudit: Runner, project: Path) -> None:
@@ -231,13 +254,23 @@ def test_gate_runs_the_probes(envaudit: Runner, project: Path) -> None:
         (["--function", "broken.py:f", "--data", "customers.csv"], "broken.py:2: not valid Python"),
         (["--function", "preprocess.py:clean", "--data", "customers.xlsx"], "unknown data format"),
         (["--function", "preprocess.py:clean", "--data", "gone.csv"], "gone.csv: no such data file"),
-        (["--function", "preprocess.py:clean"], "each --function needs its --data"),
+        (["--function", "preprocess.py:clean"], "1 probes (--function, --model) but 0 --data"),
+        (["--data", "customers.csv"], "--data needs a --function or --model"),
         (["--case", "no_such_case"], "no such canonical case"),
+        (
+            ["--suite", "pandas,tensorflow"],
+            "--suite tensorflow: no such suite (there are pandas, numpy, sklearn)",
+        ),
+        (["--model", "model.onnx", "--data", "customers.csv"], "model.onnx: unknown model format"),
+        (["--model", "gone.pkl", "--data", "customers.csv"], "gone.pkl: no such model file"),
+        (["--model", "model.pkl", "--data", "customers.csv", "--data", "customers.csv"], "1 probes"),
     ],
 )
 def test_bad_probe_input_is_exit_2(envaudit: Runner, project: Path, args: list[str], message: str) -> None:
     (project / "broken.py").write_text("def f(df):\n    return df)\n")
     (project / "customers.xlsx").write_text("not really")
+    (project / "model.onnx").write_bytes(b"\x08\x01")
+    (project / "model.pkl").write_bytes(b"not read: the arguments are wrong first")
     result = envaudit("probe", target("2.2"), target("2.2"), *args, cwd=project)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
@@ -379,7 +412,9 @@ def py38_pandas() -> Path:
 def test_the_runner_works_on_python_3_8(envaudit: Runner) -> None:
     """Targets run old interpreters: the same suite on Python 3.8 agrees with pandas 2.0 on 3.11."""
     py38 = py38_pandas()
-    code, report, err = probe_json(envaudit, f"py311=python:{pandas_venv('2.0').path}", f"py38=python:{py38}")
+    code, report, err = probe_json(
+        envaudit, f"py311=python:{pandas_venv('2.0').path}", f"py38=python:{py38}", "--suite", "pandas"
+    )
     assert "pandas 2.0.3" in report["environments"][1]["python"], err
     assert "cpython 3.8." in report["environments"][1]["python"]
     # Python 3.8 with numpy 1.24 against 3.11 with numpy 1.26: the same pandas behaves the same
