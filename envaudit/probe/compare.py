@@ -148,8 +148,11 @@ def _brief(data: Any) -> str:
         return _short(data)
     if data.get("kind") == "ndarray":
         return f"array({data.get('dtype')}, {_short(data.get('values'))})"
-    if data.get("kind") in ("list", "dict"):
-        return _short([_brief(v) if data["kind"] == "list" else _brief(v[1]) for v in data.get("values", [])])
+    if data.get("kind") == "list":
+        items = [_brief(v) for v in data.get("values", [])]
+        return "[" + ", ".join(items[:SHOWN]) + (", …" if len(items) > SHOWN else "") + "]"
+    if data.get("kind") == "dict":
+        return "{" + ", ".join(f"{k}: {_brief(v)}" for k, v in data.get("values", [])[:SHOWN]) + "}"
     return _short(data.get("value", data.get("values")))
 
 

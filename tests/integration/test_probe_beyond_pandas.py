@@ -267,7 +267,7 @@ def test_new_findings_in_every_format(envaudit: Runner, project: Path, models: P
         text = out.read_text()
         for rule in ("EA801", "EA816", "EA821", "EA823"):
             assert rule in text, (fmt, rule)
-        assert "roc_auc" in text, fmt  # the 1.7 change between 1.6 and 1.9 (by title or by case id)
+        assert re.search(r"roc\\?_auc", text), fmt  # the 1.7 change between 1.6 and 1.9 (markdown escapes _)
         if fmt.value == "junit":
             ET.fromstring(text)
         if fmt.value == "sarif":
