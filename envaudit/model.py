@@ -320,6 +320,12 @@ class ProbeRun:
         value: str | None = getattr(self, key, None)
         return value
 
+    def libraries(self) -> tuple[tuple[str, str], ...]:
+        """The probed libraries found, as (name, version): pandas, numpy, scikit-learn, scipy, pyarrow."""
+        names = (("pandas", "pandas"), ("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"))
+        pairs = ((name, self.version(key)) for key, name in (*names, ("pyarrow", "pyarrow")))
+        return tuple((name, version) for name, version in pairs if version)
+
     def ran(self, suite: str) -> bool:
         """Whether the canonical suite ran here (snapshots from before suites ran pandas' only)."""
         if not self.suites:

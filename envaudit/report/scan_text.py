@@ -164,7 +164,8 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
     if not run.applicable:
         console.print(Text(safe(f"probes: not applicable ({run.reason})"), style="bold"))
         return
-    stack = f"pandas {run.pandas}, numpy {run.numpy}" + (f", pyarrow {run.pyarrow}" if run.pyarrow else "")
+    stack = ", ".join(f"{name} {version}" for name, version in run.libraries())
+    skipped = [f"{s.name} ({s.reason})" for s in run.suites if not s.ran]
     statuses = Counter(c.status.value for c in run.cases)
     warned = sum(bool(c.warnings) for c in run.cases)
     console.print(
@@ -173,6 +174,7 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
                 f"probes ({stack}; suite {run.suite_version}, {run.seconds:.2f}s): {len(run.cases)} cases, "
                 + ", ".join(f"{n} {k}" for k, n in sorted(statuses.items()))
                 + f", {warned} warned"
+                + (f"; suites not run: {', '.join(skipped)}" if skipped else "")
             ),
             style="bold",
         )
@@ -181,6 +183,10 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
         if u.status.value != "ok":
             console.print(Text(safe(f"  {u.name}({u.data}): {u.status.value}: {u.error_type}: {u.error}")))
             continue
+        if u.kind == "values":
+            parts = ", ".join(f"{part} {dtype} {dict(u.shapes).get(part, '')}" for part, dtype in u.dtypes)
+            console.print(Text(safe(f"  {u.name}({u.data}): {u.rows_in} rows in; out: {parts}")))
+            continue
         gaps = ", ".join(f"{c.column} {c.count}" for c in u.nan_in if c.count)
         after = ", ".join(f"{c.column} {c.count}" for c in u.nan_out if c.count)
         console.print(
@@ -188,6 +194,21 @@ def _probes(snapshot: Snapshot, console: Console) -> None:
                 safe(
                     f"  {u.name}({u.data}): {u.rows_in} rows in, {u.rows_out} out; "
                     f"missing before: {gaps or 'none'}; after: {after or 'none'}"
+                )
+            )
+        )
+    for m in run.models:
+        if m.status.value != "ok":
+            console.print(
+                Text(safe(f"  model {m.name}({m.data}): cannot be loaded: {m.error_type}: {m.error}"))
+            )
+            continue
+        pickled = "; ".join(f"pickled with scikit-learn {p.pickled}" for p in m.pickled_with[:1])
+        ran = ", ".join(f"{o.name} {o.status.value}" for o in m.outputs)
+        console.print(
+            Text(
+                safe(
+                    f"  model {m.name}({m.data}): {m.estimator}: {ran}" + (f"; {pickled}" if pickled else "")
                 )
             )
         )

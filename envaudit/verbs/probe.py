@@ -113,10 +113,7 @@ def _environment(item: Labelled) -> Environment:
     elif not p.applicable:
         stack = "no numpy"
     else:
-        names = (("pandas", "pandas"), ("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"))
-        stack = ", ".join(
-            f"{name} {p.version(key)}" for key, name in (*names, ("pyarrow", "pyarrow")) if p.version(key)
-        )
+        stack = ", ".join(f"{name} {version}" for name, version in p.libraries())
     environment = environment_of(item)
     return replace(environment, python=f"{environment.python}, {stack}")
 
