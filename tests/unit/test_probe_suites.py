@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _run(**fields: object) -> ProbeRun:
     return replace(base, **fields)  # type: ignore[arg-type]
 
 
-def _output(name: str, columns: dict[str, list[object]], **fields: object) -> UserProbe:
+def _output(name: str, columns: Mapping[str, Sequence[object]], **fields: object) -> UserProbe:
     rows = len(next(iter(columns.values())))
     probe = UserProbe(
         name=name,
