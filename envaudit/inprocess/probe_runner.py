@@ -21,14 +21,19 @@ import time
 from importlib.util import find_spec
 from typing import Any, Dict, List, Optional
 
-# The order is the splice order: the registry and the rendering before the suites that use them.
+# The order is the splice order: the registry and the rendering before what uses them.
 # isort: off
 from envaudit.inprocess.probe_cases import CASES, SUITES  # envaudit: splice probe_cases.py
 from envaudit.inprocess.probe_render import run_case  # envaudit: splice probe_render.py
-from envaudit.inprocess import probe_pandas  # noqa: F401  # envaudit: splice probe_pandas.py
-from envaudit.inprocess import probe_numpy  # noqa: F401  # envaudit: splice probe_numpy.py
-from envaudit.inprocess import probe_sklearn  # noqa: F401  # envaudit: splice probe_sklearn.py
-from envaudit.inprocess.probe_user import run_model, run_user  # envaudit: splice probe_user.py
+
+# The suites' code and the user-probe runner. Imported as modules here on the host; in the script the
+# targets get, each is a string compiled only when needed (compiling them all costs more than the
+# whole numpy suite).
+SUITE_SOURCES: Dict[str, str] = {}
+from envaudit.inprocess.probe_user import run_model, run_user  # noqa: E402  # envaudit: splice-lazy probe_user.py
+from envaudit.inprocess import probe_pandas  # noqa: E402,F401  # envaudit: splice-lazy probe_pandas.py
+from envaudit.inprocess import probe_numpy  # noqa: E402,F401  # envaudit: splice-lazy probe_numpy.py
+from envaudit.inprocess import probe_sklearn  # noqa: E402,F401  # envaudit: splice-lazy probe_sklearn.py
 # isort: on
 
 __all__ = ["CASES", "DONE", "MARKER", "SUITES", "SUITE_VERSION", "main"]  # CASES complete: every suite ran
@@ -92,6 +97,15 @@ def _version(module_name: str) -> Optional[str]:
         return None
 
 
+def _compile(module: str) -> bool:
+    """In the script the targets get: run a module's code (held as a string) in this namespace."""
+    source = SUITE_SOURCES.pop(module, None)
+    if source is None:  # imported as a module (the host), or already run
+        return False
+    exec(compile(source, "<envaudit %s>" % module, "exec"), globals())  # noqa: S102
+    return True
+
+
 def _run_suites(options: Dict[str, Any], failures: Dict[str, str]) -> Dict[str, Any]:
     """The canonical suites asked for (default: every one whose library is installed here)."""
     wanted = options.get("suites")  # None: every suite that can run here
@@ -103,12 +117,15 @@ def _run_suites(options: Dict[str, Any], failures: Dict[str, str]) -> Dict[str, 
     for name, suite in SUITES.items():
         if wanted is not None and name not in wanted:
             continue
-        selected = [c for c in CASES if c.suite == name and (not cases or c.id in cases)]
-        if not selected:
-            continue
         missing = [m for m in suite.modules if _import(m, failures) is None]
         if missing:
             suites.append({"name": name, "ran": False, "reason": failures[missing[0]]})
+            continue
+        if _compile("probe_" + name):
+            for module in suite.modules:  # the suite's code declared its own (empty) library names
+                _import(module, failures)
+        selected = [c for c in CASES if c.suite == name and (not cases or c.id in cases)]
+        if not selected:
             continue
         suites.append({"name": name, "ran": True, "reason": ""})
         results.extend(run_case(c) for c in selected)
@@ -127,6 +144,7 @@ def main(argv: List[str], payload: Dict[str, Any]) -> int:
     result.update(_run_suites(options, failures))
     user, models = payload.get("user", []), payload.get("models", [])
     if user or models:
+        _compile("probe_user")
         # The data is read with pandas where it is installed: import it now, if nothing has.
         for name in ("numpy", "pandas"):
             _import(name, failures)

@@ -13,6 +13,7 @@ from tests.benchmarks import (
     bench_lock,
     bench_os_packages,
     bench_probe,
+    bench_probe_suites,
     bench_scan,
     bench_ssh,
 )
@@ -25,6 +26,7 @@ SUITES = [
     bench_ssh,
     bench_image,
     bench_probe,
+    bench_probe_suites,
     bench_audit,
     bench_lock,
     bench_os_packages,

@@ -254,7 +254,7 @@ def test_gate_runs_the_probes(envaudit: Runner, project: Path) -> None:
         (["--function", "broken.py:f", "--data", "customers.csv"], "broken.py:2: not valid Python"),
         (["--function", "preprocess.py:clean", "--data", "customers.xlsx"], "unknown data format"),
         (["--function", "preprocess.py:clean", "--data", "gone.csv"], "gone.csv: no such data file"),
-        (["--function", "preprocess.py:clean"], "1 probes (--function, --model) but 0 --data"),
+        (["--function", "preprocess.py:clean"], "--function preprocess.py:clean has no --data after it"),
         (["--data", "customers.csv"], "--data needs a --function or --model"),
         (["--case", "no_such_case"], "no such canonical case"),
         (
@@ -263,7 +263,10 @@ def test_gate_runs_the_probes(envaudit: Runner, project: Path) -> None:
         ),
         (["--model", "model.onnx", "--data", "customers.csv"], "model.onnx: unknown model format"),
         (["--model", "gone.pkl", "--data", "customers.csv"], "gone.pkl: no such model file"),
-        (["--model", "model.pkl", "--data", "customers.csv", "--data", "customers.csv"], "1 probes"),
+        (
+            ["--model", "model.pkl", "--data", "customers.csv", "--data", "customers.csv"],
+            "follows no --function",
+        ),
     ],
 )
 def test_bad_probe_input_is_exit_2(envaudit: Runner, project: Path, args: list[str], message: str) -> None:

@@ -48,14 +48,31 @@ def test_spliced_modules_share_one_namespace_without_a_clash() -> None:
             seen[name] = path.name
 
 
+def _imported(tree: ast.AST) -> set[str]:
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+
+
 def test_the_script_sent_is_self_contained_python_3_8() -> None:
     script = probe_script()
     tree = ast.parse(script, feature_version=(3, 8))
-    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
-        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-    assert not {m for m in imported if m.startswith("envaudit")}
+    assert not {m for m in _imported(tree) if m.startswith("envaudit")}
     assert script.count("def begin_suite(") == 1  # spliced once, however many modules import it
+    # The code compiled only when needed (the suites, the user-probe runner) travels as strings.
+    lazy = {
+        node.targets[0].slice.value: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Subscript)
+        and isinstance(node.targets[0].slice, ast.Constant)
+        and isinstance(node.value, ast.Constant)
+    }
+    assert set(lazy) == {"probe_pandas", "probe_numpy", "probe_sklearn", "probe_user"}
+    for source in lazy.values():
+        assert isinstance(source, str)
+        found = _imported(ast.parse(source, feature_version=(3, 8)))
+        assert not {m for m in found if m.startswith("envaudit")}
 
 
 def test_every_case_belongs_to_a_suite_and_names_versions_of_its_library() -> None:
