@@ -107,7 +107,9 @@ def _add_scan(commands: Any) -> None:
 
 def _add_probe(commands: Any) -> None:
     probe = commands.add_parser(
-        "probe", help="run pandas behaviour probes (and your own function) in every target; report drift"
+        "probe",
+        help="run pandas, numpy and scikit-learn behaviour probes (and your own function and model) in every "
+        "target; report drift",
     )
     _add_comparison_options(probe, FailOn.WARNING, "warning")
     probe.add_argument("--list-cases", action="store_true", help="list the canonical cases and exit")
