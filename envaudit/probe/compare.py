@@ -219,15 +219,13 @@ def diff_probes(
 def _suites(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
     """A canonical suite that ran on one side only: its library is missing (or broken) on the other."""
     out = []
-    reasons = {s.name: s.reason for run in (a, b) for s in run.suites if not s.ran}
     for name, suite in SUITES.items():
         ran = (a.ran(name), b.ran(name))
         if ran[0] == ran[1]:
             continue
         where, run = (envs[1], b) if ran[0] else (envs[0], a)
-        reason = next((s.reason for s in run.suites if s.name == name), "") or reasons.get(name, "")
-        if not run.applicable and not reason:
-            reason = run.reason
+        # Its own reason; a snapshot from before suites says only why nothing ran (if it did not).
+        reason = next((s.reason for s in run.suites if s.name == name), "") or run.reason
         out.append(
             finding(
                 PROBES_NOT_COMPARED,
@@ -624,12 +622,15 @@ def _model_output(
     ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str, tolerance: float
 ) -> list[Finding]:
     """predict: the rows whose prediction changed; predict_proba and transform: the largest shift."""
-    method = subject.split("(", 1)[0].rsplit(".", 1)[-1]
-    generic = [f for f in _outputs(ours, other, envs, subject, tolerance) if f.rule != USER_PROBE_VALUES]
+    method = ours.name  # a model's outputs are named by the method that made them
+    generic = _outputs(ours, other, envs, subject, tolerance)
+    if ours.kind != "table" or other.kind != "table":
+        return generic  # not rows and columns: compared part by part, as a function's output
+    generic = [f for f in generic if f.rule != USER_PROBE_VALUES]  # said below, as a model's
     if ours.fingerprint == other.fingerprint or ours.rows_out != other.rows_out:
         return generic
-    rows = _row_values(ours), _row_values(other)
     if method == "predict":
+        rows = _row_values(ours), _row_values(other)
         changed = [(i, x, y) for i, (x, y) in enumerate(zip(*rows, strict=False)) if x != y]
         if not changed:
             return generic
@@ -647,11 +648,12 @@ def _model_output(
             ),
         ]
     shift, where = 0.0, ""
-    for i, (x, y) in enumerate(zip(*rows, strict=False)):
-        for j, (u, v) in enumerate(zip(x, y, strict=False)):
+    theirs = _columns(other)
+    for column, values in _columns(ours).items():
+        for i, (u, v) in enumerate(zip(values, theirs.get(column, ()), strict=False)):
             numbers = isinstance(u, int | float) and isinstance(v, int | float)
             if numbers and not _close(u, v, tolerance) and abs(float(u) - float(v)) > shift:
-                shift, where = abs(float(u) - float(v)), f"row {i} column {j}: {u!r} → {v!r}"
+                shift, where = abs(float(u) - float(v)), f"row {i} column {column}: {u!r} → {v!r}"
     if not where:
         return generic
     what = "probability" if method == "predict_proba" else "value"

@@ -213,6 +213,17 @@ def test_probability_shifts_within_the_tolerance_are_not_findings() -> None:
     )
 
 
+def test_a_transform_of_one_column_reports_its_largest_shift() -> None:
+    a = _run(models=(_model(_output("transform", {"0": [0.1, 0.2, 0.3]})),))
+    b = _run(models=(_model(_output("transform", {"0": [0.1, 0.25, 0.3]})),))
+    (shift,) = compare.diff_probes(_labelled("a", a), _labelled("b", b))
+    assert shift.rule == "EA823"
+    assert (
+        shift.message
+        == "m.pkl.transform(d.csv): the largest value shift is 0.05 (row 1 column 0: 0.2 → 0.25)"
+    )
+
+
 def test_unpickling_warnings_are_one_finding_per_environment_and_versions() -> None:
     warned = (PickledWith("StandardScaler", "1.2.2", "1.4.2"), PickledWith("Pipeline", "1.2.2", "1.4.2"))
     a, b = _run(models=(_model(),)), _run(models=(_model(pickled=warned),))
