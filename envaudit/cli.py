@@ -98,7 +98,9 @@ def _add_scan(commands: Any) -> None:
         help="report format on stdout (default: text); cyclonedx-json: a CycloneDX 1.6 SBOM",
     )
     _add_probe_options(
-        scan, "also run the behavioural probes in each target; keep the results in the snapshot"
+        scan,
+        "also run the behavioural probes in each target; keep the results in the snapshot",
+        compares=False,
     )
     _add_target_options(scan)
     _add_fact_options(scan)
@@ -338,8 +340,11 @@ def _add_comparison_options(parser: argparse.ArgumentParser, fail_on: FailOn, sa
     )
 
 
-def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = None) -> None:
-    """The probe flags; ``switch`` is the help of a --probe flag, for commands that probe on request."""
+def _add_probe_options(
+    parser: argparse.ArgumentParser, switch: str | None = None, *, compares: bool = True
+) -> None:
+    """The probe flags; ``switch`` is the help of a --probe flag, for commands that probe on request;
+    ``compares``: the command compares probe results (scan only records them: no --strict)."""
     group = parser.add_argument_group("probes (also [tool.envaudit.probe])")
     if switch is not None:
         group.add_argument("--probe", action="store_true", help=switch)
@@ -379,13 +384,14 @@ def _add_probe_options(parser: argparse.ArgumentParser, switch: str | None = Non
     group.add_argument(
         "--no-canonical", action="store_true", help="skip the canonical suites: only your own probes"
     )
-    group.add_argument(
-        "--strict",
-        action="store_true",
-        default=None,
-        help="fail when a probe could not run somewhere or a suite ran on one side only (not run is "
-        "not clean)",
-    )
+    if compares:
+        group.add_argument(
+            "--strict",
+            action="store_true",
+            default=None,
+            help="fail when a probe could not run somewhere or a suite ran on one side only (not run is "
+            "not clean)",
+        )
     group.add_argument(
         "--case", action="append", default=[], metavar="ID", help="run only this canonical case (repeatable)"
     )
@@ -436,7 +442,7 @@ def _probe_options(args: argparse.Namespace, options: api.ScanOptions) -> ProbeO
         cases=args.case,
         tolerance=args.tolerance,
         suites=_suites(args.suite),
-        strict=args.strict,
+        strict=getattr(args, "strict", None),
     )
 
 
