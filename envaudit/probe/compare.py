@@ -20,7 +20,7 @@ from envaudit import defaults
 from envaudit.findings import Finding, Labelled, Severity, finding
 from envaudit.inprocess.probe_cases import SUITES
 from envaudit.inprocess.probe_runner import CASES  # importing the runner registers every suite
-from envaudit.model import ModelProbe, ProbeCase, ProbeRun, ProbeStatus, Snapshot, UserProbe
+from envaudit.model import ModelProbe, ProbeCase, ProbeRun, ProbeStatus, Snapshot, StrPairs, UserProbe
 from envaudit.rules import (
     MODEL_NOT_LOADED,
     MODEL_PICKLED_WITH,
@@ -478,24 +478,14 @@ def _outputs(
                 },
             )
         )
-    da, db = dict(ours.dtypes), dict(other.dtypes)
-    changed = [
-        f"{c} {da.get(c, 'absent')} → {db.get(c, 'absent')}"
-        for c in sorted(set(da) | set(db))
-        if da.get(c) != db.get(c)
-    ]
+    changed = _changed(ours.dtypes, other.dtypes)
     if changed:
         out.append(
             finding(
                 USER_PROBE_DTYPES, CHECK, subject, f"{subject}: dtypes differ: {', '.join(changed)}", envs
             )
         )
-    sa, sb = dict(ours.shapes), dict(other.shapes)
-    reshaped = [
-        f"{p} {sa.get(p, 'absent')} → {sb.get(p, 'absent')}"
-        for p in sorted(set(sa) | set(sb))
-        if sa.get(p) != sb.get(p)
-    ]
+    reshaped = _changed(ours.shapes, other.shapes)
     if reshaped:
         out.append(
             finding(
@@ -533,6 +523,16 @@ def _outputs(
             )
         )
     return out
+
+
+def _changed(ours: StrPairs, theirs: StrPairs) -> list[str]:
+    """``column float64 → float32`` for each column (or part) whose dtype (or shape) differs."""
+    a, b = dict(ours), dict(theirs)
+    return [
+        f"{k} {a.get(k, 'absent')} → {b.get(k, 'absent')}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
 
 
 def _rows(ours: UserProbe, other: UserProbe, envs: tuple[str, str], subject: str, silent: bool) -> Finding:

@@ -5,12 +5,11 @@ code, including about targets that could not be scanned."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
-import jsonschema
 import pytest
 import xmlschema
 from markdown_it import MarkdownIt
@@ -19,6 +18,7 @@ from envaudit.findings import Finding, Location, Report, Severity, Unscanned, ju
 from envaudit.report import FINDINGS_FORMATS, ReportFormat, render
 from envaudit.rules import VULNERABILITY
 from envaudit.severity import FailOn
+from tests.support.schemas import valid_sarif
 from tests.unit.test_reports import diff_report, gate_report, probe_report
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "fixtures" / "schemas"
@@ -26,11 +26,8 @@ UNREACHABLE = Unscanned("web-7", "ssh://web-7.internal", "ssh://web-7.internal: 
 REPORTS = {"diff": diff_report, "gate": gate_report, "probe": probe_report}
 
 
-def sarif(report: Report) -> dict:  # type: ignore[type-arg]
-    log = json.loads(render(report, ReportFormat.SARIF))
-    for name in ("sarif-2.1.0.json", "sarif-schema-2.1.0-errata01.json"):
-        jsonschema.Draft4Validator(json.loads((SCHEMAS / name).read_text())).validate(log)
-    return log  # type: ignore[no-any-return]
+def sarif(report: Report) -> dict[str, Any]:
+    return valid_sarif(render(report, ReportFormat.SARIF))
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
