@@ -328,9 +328,15 @@ class ProbeRun:
 
     def ran(self, suite: str) -> bool:
         """Whether the canonical suite ran here (snapshots from before suites ran pandas' only)."""
+        return self.suite_state(suite) is True
+
+    def suite_state(self, suite: str) -> bool | None:
+        """True: the suite ran; False: it was to run and could not (its library missing, the reason
+        in ``suites``); None: it was not asked for (--suite, --case). Snapshots from before suites
+        ran pandas' (or could not: not applicable, the reason in ``reason``) and knew no other."""
         if not self.suites:
-            return self.applicable and suite == "pandas"
-        return any(s.name == suite and s.ran for s in self.suites)
+            return self.applicable if suite == "pandas" else None
+        return next((s.ran for s in self.suites if s.name == suite), None)
 
 
 class ModuleSource(StrEnum):

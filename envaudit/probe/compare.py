@@ -220,8 +220,8 @@ def _suites(a: ProbeRun, b: ProbeRun, envs: tuple[str, str]) -> list[Finding]:
     """A canonical suite that ran on one side only: its library is missing (or broken) on the other."""
     out = []
     for name, suite in SUITES.items():
-        ran = (a.ran(name), b.ran(name))
-        if ran[0] == ran[1]:
+        ran = (a.suite_state(name), b.suite_state(name))
+        if None in ran or ran[0] == ran[1]:  # not asked for on a side (--suite, --case), or alike
             continue
         where, run = (envs[1], b) if ran[0] else (envs[0], a)
         # Its own reason; a snapshot from before suites says only why nothing ran (if it did not).

@@ -272,7 +272,20 @@ def test_not_run_is_information_unless_strict_and_a_suite_on_one_side_is_said() 
     assert {f.severity.value for f in strict} == {"error"}
 
 
+def test_a_suite_not_asked_for_is_not_a_suite_that_could_not_run() -> None:
+    # A snapshot probed with --case (pandas cases only) against a live run of every suite: the
+    # numpy suite was not asked for on one side, which says nothing about that environment.
+    asked = _run(suites=(SuiteRun("pandas", True),))
+    everything = _run(
+        suites=(SuiteRun("pandas", True), SuiteRun("numpy", True), SuiteRun("sklearn", False, "x"))
+    )
+    assert compare.diff_probes(_labelled("a", asked), _labelled("b", everything)) == []
+
+
 def test_snapshots_saved_before_suites_ran_the_pandas_suite() -> None:
     old = ProbeRun(suite_version="2026.12.1", applicable=True, pandas="2.2.3", numpy="2.1.3")
     assert old.ran("pandas") and not old.ran("numpy")
+    assert (old.suite_state("pandas"), old.suite_state("numpy")) == (True, None)
+    nothing = ProbeRun(suite_version="2026.12.1", applicable=False, reason="no pandas")
+    assert nothing.suite_state("pandas") is False  # it could not: no pandas there
     assert old.libraries() == (("pandas", "2.2.3"), ("numpy", "2.1.3"))
