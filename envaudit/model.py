@@ -288,6 +288,16 @@ class ModelProbe:
     error: str = ""
 
 
+# The libraries a probe run records, by its field name, with the name people know them by.
+PROBED_LIBRARIES = {
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "sklearn": "scikit-learn",
+    "scipy": "scipy",
+    "pyarrow": "pyarrow",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SuiteRun:
     """Whether one canonical suite ran in an environment, and if not, why (its library is missing)."""
@@ -322,13 +332,8 @@ class ProbeRun:
 
     def libraries(self) -> tuple[tuple[str, str], ...]:
         """The probed libraries found, as (name, version): pandas, numpy, scikit-learn, scipy, pyarrow."""
-        names = (("pandas", "pandas"), ("numpy", "numpy"), ("sklearn", "scikit-learn"), ("scipy", "scipy"))
-        pairs = ((name, self.version(key)) for key, name in (*names, ("pyarrow", "pyarrow")))
+        pairs = ((name, self.version(key)) for key, name in PROBED_LIBRARIES.items())
         return tuple((name, version) for name, version in pairs if version)
-
-    def ran(self, suite: str) -> bool:
-        """Whether the canonical suite ran here (snapshots from before suites ran pandas' only)."""
-        return self.suite_state(suite) is True
 
     def suite_state(self, suite: str) -> bool | None:
         """True: the suite ran; False: it was to run and could not (its library missing, the reason

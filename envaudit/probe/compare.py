@@ -20,7 +20,16 @@ from envaudit import defaults
 from envaudit.findings import Finding, Labelled, Severity, finding
 from envaudit.inprocess.probe_cases import SUITES
 from envaudit.inprocess.probe_runner import CASES  # importing the runner registers every suite
-from envaudit.model import ModelProbe, ProbeCase, ProbeRun, ProbeStatus, Snapshot, StrPairs, UserProbe
+from envaudit.model import (
+    PROBED_LIBRARIES,
+    ModelProbe,
+    ProbeCase,
+    ProbeRun,
+    ProbeStatus,
+    Snapshot,
+    StrPairs,
+    UserProbe,
+)
 from envaudit.rules import (
     MODEL_NOT_LOADED,
     MODEL_PICKLED_WITH,
@@ -58,11 +67,11 @@ def _minor(version: str | None) -> tuple[int, int] | None:
 
 def _versions(ref: ProbeRun, other: ProbeRun, first: str) -> str:
     """``pandas 2.2.3 → 3.0.6, numpy 2.1.3 → 2.3.5``: the suite's library first, then what else moved."""
-    keys = [first, *(k for k in ("pandas", "numpy", "sklearn", "scipy", "pyarrow") if k != first)]
+    keys = [first, *(k for k in PROBED_LIBRARIES if k != first)]
     parts = []
     for key in keys:
         a, b = ref.version(key), other.version(key)
-        name = "scikit-learn" if key == "sklearn" else key
+        name = PROBED_LIBRARIES[key]
         if key == first:
             parts.append(f"{name} {a} → {b}" if a != b else f"{name} {a}")
         elif a != b and (a or b):

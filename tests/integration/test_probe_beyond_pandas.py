@@ -3,7 +3,6 @@ and scikit-learn suites by default, the user's numpy code and the user's pickled
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -15,6 +14,7 @@ import pytest
 from envaudit.inprocess.probe_runner import CASES
 from envaudit.report import FINDINGS_FORMATS
 from tests.conftest import Runner
+from tests.integration.test_probe import probe_json as probe
 from tests.support import recipes
 from tests.support.models import MODELS, pickled_by
 from tests.support.schemas import valid_sarif
@@ -44,12 +44,6 @@ def project(tmp_path: Path) -> Path:
     read = f"np.genfromtxt({str(csv)!r}, delimiter=',', skip_header=1)"
     run([python, "-c", f"import numpy as np; np.save({str(npy)!r}, {read})"])
     return tmp_path
-
-
-def probe(envaudit: Runner, *args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:
-    result = envaudit("probe", *args, "--format", "json", cwd=cwd)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.returncode, json.loads(result.stdout) if result.stdout.strip() else {}, result.stderr
 
 
 def by_rule(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
